@@ -1,0 +1,268 @@
+//! Command-line flags (clap derive): the only module that knows them. Short verbs (`train`,
+//! `classify`) and the AWS CLI's names (`create-document-classifier`, ...) with its flag names,
+//! so Comprehend users can map one tool onto the other.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "docclass",
+    version,
+    about = "Train text classifiers and run Comprehend-compatible batch classification jobs, offline",
+    after_help = "Exit codes: 0 success, 1 failure, 2 bad arguments, 3 job completed with per-document errors."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a classifier from labelled data (short form of create-document-classifier).
+    Train(TrainArgs),
+    /// Train a classifier, with Comprehend's CreateDocumentClassifier arguments.
+    CreateDocumentClassifier(CreateArgs),
+    /// Estimate model quality by k-fold cross-validation (no model is written).
+    CrossValidate(CrossValidateArgs),
+    /// Print a classifier's DocumentClassifierProperties as JSON.
+    DescribeDocumentClassifier(DescribeClassifierArgs),
+    /// List the classifiers in the model registry.
+    ListDocumentClassifiers(ListClassifiersArgs),
+    /// Run a batch classification job in the foreground: input prefix → output.tar.gz.
+    Classify(ClassifyArgs),
+    /// Print a classification job's DocumentClassificationJobProperties as JSON.
+    DescribeDocumentClassificationJob(DescribeJobArgs),
+    /// List classification jobs in the job store.
+    ListDocumentClassificationJobs(ListJobsArgs),
+}
+
+/// Where ARNs point and models live.
+#[derive(Debug, Args, Clone)]
+pub struct RegistryArgs {
+    /// Folder holding trained models (one folder per classifier).
+    #[arg(long, env = "DOCCLASS_MODEL_REGISTRY", default_value = "models")]
+    pub model_registry: PathBuf,
+    /// Region written into ARNs.
+    #[arg(long, env = "DOCCLASS_REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// 12-digit account id written into ARNs and output folder names.
+    #[arg(long, env = "DOCCLASS_ACCOUNT_ID", default_value = "000000000000")]
+    pub account_id: String,
+}
+
+/// Feature and learner settings shared by every training command.
+#[derive(Debug, Args, Clone)]
+pub struct TuningArgs {
+    /// MULTI_CLASS (one label per document) or MULTI_LABEL (any number).
+    #[arg(long, default_value = "MULTI_CLASS")]
+    pub mode: String,
+    /// Language of the documents (Comprehend's LanguageCode).
+    #[arg(long, default_value = "en")]
+    pub language_code: String,
+    /// Invalid UTF-8 in training data: error (name file and offset), lossy, or skip-document.
+    #[arg(long, default_value = "error")]
+    pub on_invalid_utf8: String,
+    /// Hashed feature space size, as a power of two.
+    #[arg(long, default_value_t = 18)]
+    pub n_features_log2: u32,
+    /// Word n-grams from 1 to N (0 turns them off).
+    #[arg(long, default_value_t = 2)]
+    pub word_ngrams: u32,
+    /// Character n-grams inside words, MIN-MAX (e.g. 2-5), or "none" (faster on long documents).
+    #[arg(long, default_value = "1-4")]
+    pub char_ngrams: String,
+    /// Leave out single-character symbol tokens ($, £, !).
+    #[arg(long)]
+    pub no_symbols: bool,
+    /// Leave out digit-shape features.
+    #[arg(long)]
+    pub no_digit_shapes: bool,
+    /// Use raw term frequencies instead of 1 + ln(tf).
+    #[arg(long)]
+    pub no_sublinear_tf: bool,
+    /// Do not weight features by inverse document frequency.
+    #[arg(long)]
+    pub no_idf: bool,
+    /// Inverse regularisation strength of the logistic regression.
+    #[arg(long, default_value_t = 10.0)]
+    pub c: f64,
+    /// Class weighting: balanced (rare classes count as much as common ones) or none.
+    #[arg(long, default_value = "balanced")]
+    pub class_weight: String,
+    /// Optimizer iteration limit.
+    #[arg(long, default_value_t = 300)]
+    pub max_iter: usize,
+    /// Optimizer stops when the relative objective decrease falls below this.
+    #[arg(long, default_value_t = 1e-6)]
+    pub tolerance: f64,
+    /// Labels with fewer examples are refused (Comprehend requires 10).
+    #[arg(long, default_value_t = 10)]
+    pub min_examples_per_label: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Classifier name (folder and ARN name).
+    #[arg(long, alias = "document-classifier-name")]
+    pub name: String,
+    /// Version name (optional; part of the ARN).
+    #[arg(long)]
+    pub version_name: Option<String>,
+    /// Training data: a file or prefix (local path or file:// URI).
+    #[arg(long)]
+    pub train: String,
+    /// Test data (same format); without it 10% of the training data is held out for evaluation.
+    #[arg(long)]
+    pub test: Option<String>,
+    /// COMPREHEND_CSV, AUGMENTED_MANIFEST or LABEL_FOLDERS.
+    #[arg(long, default_value = "COMPREHEND_CSV")]
+    pub format: String,
+    /// Separator of labels in MULTI_LABEL CSV rows.
+    #[arg(long, default_value = "|")]
+    pub label_delimiter: String,
+    /// Seed of the evaluation hold-out split.
+    #[arg(long, default_value_t = 20261129)]
+    pub seed: u64,
+    /// Replace an existing model with the same name and version.
+    #[arg(long)]
+    pub overwrite: bool,
+    #[command(flatten)]
+    pub tuning: TuningArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    pub document_classifier_name: String,
+    #[arg(long)]
+    pub version_name: Option<String>,
+    /// S3Uri=...,TestS3Uri=...,LabelDelimiter=|,DataFormat=COMPREHEND_CSV (shorthand or JSON).
+    #[arg(long)]
+    pub input_data_config: String,
+    /// S3Uri=... (recorded in the classifier's properties).
+    #[arg(long)]
+    pub output_data_config: Option<String>,
+    /// Accepted for compatibility; no role is assumed offline.
+    #[arg(long)]
+    pub data_access_role_arn: Option<String>,
+    #[arg(long, default_value_t = 20261129)]
+    pub seed: u64,
+    #[arg(long)]
+    pub overwrite: bool,
+    #[command(flatten)]
+    pub tuning: TuningArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CrossValidateArgs {
+    /// Labelled data: a file or prefix.
+    #[arg(long)]
+    pub train: String,
+    #[arg(long, default_value = "COMPREHEND_CSV")]
+    pub format: String,
+    #[arg(long, default_value = "|")]
+    pub label_delimiter: String,
+    /// Number of folds; document i is tested in fold i mod k.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    #[command(flatten)]
+    pub tuning: TuningArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DescribeClassifierArgs {
+    /// Classifier ARN, name or model folder.
+    #[arg(long)]
+    pub document_classifier_arn: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListClassifiersArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Input file or prefix (local path or file:// URI).
+    #[arg(long)]
+    pub input: String,
+    /// ONE_DOC_PER_LINE or ONE_DOC_PER_FILE.
+    #[arg(long, default_value = "ONE_DOC_PER_LINE")]
+    pub input_format: String,
+    /// Model: classifier ARN, name in the registry, or model folder.
+    #[arg(long)]
+    pub model: String,
+    /// Output prefix; the archive goes to <prefix>/<account>-CLN-<JobId>/output/output.tar.gz.
+    #[arg(long)]
+    pub output: String,
+    /// Job name recorded in the job record.
+    #[arg(long)]
+    pub job_name: Option<String>,
+    /// Use this job id (1-32 lowercase hex) instead of a random one.
+    #[arg(long)]
+    pub job_id: Option<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Invalid UTF-8: skip-rest (Comprehend), skip-document, or lossy.
+    #[arg(long, default_value = "skip-rest")]
+    pub on_invalid_utf8: String,
+    /// Largest ONE_DOC_PER_LINE document, in bytes.
+    #[arg(long, default_value_t = 1_048_576)]
+    pub max_line_bytes: u64,
+    /// Largest ONE_DOC_PER_FILE document, in bytes.
+    #[arg(long, default_value_t = 10_485_760)]
+    pub max_file_bytes: u64,
+    /// ONE_DOC_PER_FILE lines carry "Line": "0" (as real jobs do); pass this to omit it, as the documentation shows.
+    #[arg(long)]
+    pub omit_file_line: bool,
+    /// JSON spacing of predictions.jsonl: compact ({"File": ...}) or padded ({ "File": ... }).
+    #[arg(long, default_value = "compact")]
+    pub json_style: String,
+    /// gzip level of output.tar.gz (0-9).
+    #[arg(long, default_value_t = 6)]
+    pub compression_level: u32,
+    /// Memory-map input files: auto or never.
+    #[arg(long, default_value = "auto")]
+    pub mmap: String,
+    /// Folder of job records.
+    #[arg(long, env = "DOCCLASS_JOB_STORE", default_value = ".docclass/jobs")]
+    pub job_store: PathBuf,
+    /// Size of one work unit in bytes (tests use small units to exercise chunking).
+    #[arg(long, default_value_t = docclass::job::run::UNIT_BYTES, hide = true)]
+    pub unit_bytes: usize,
+    /// No progress bar on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DescribeJobArgs {
+    #[arg(long)]
+    pub job_id: String,
+    #[arg(long, env = "DOCCLASS_JOB_STORE", default_value = ".docclass/jobs")]
+    pub job_store: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ListJobsArgs {
+    #[arg(long, env = "DOCCLASS_JOB_STORE", default_value = ".docclass/jobs")]
+    pub job_store: PathBuf,
+}

@@ -1,0 +1,214 @@
+//! Cutting bytes into documents. `ONE_DOC_PER_FILE`: the file is the document.
+//! `ONE_DOC_PER_LINE`: lines end at LF, CR or CRLF; `Line` numbers count every line, empty or not.
+//! Big files are cut into chunks at line boundaries (never inside a CRLF) so all cores share one
+//! file; each chunk knows how many lines it holds, so numbering does not depend on chunking.
+
+use memchr::memchr2;
+
+use crate::error::{Error, Result};
+
+/// Comprehend's `InputFormat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitMode {
+    OnePerFile,
+    OnePerLine,
+}
+
+impl SplitMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SplitMode::OnePerFile => "ONE_DOC_PER_FILE",
+            SplitMode::OnePerLine => "ONE_DOC_PER_LINE",
+        }
+    }
+}
+
+impl std::str::FromStr for SplitMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_uppercase().replace('-', "_").as_str() {
+            "ONE_DOC_PER_FILE" => Ok(SplitMode::OnePerFile),
+            "ONE_DOC_PER_LINE" => Ok(SplitMode::OnePerLine),
+            _ => Err(Error::param(
+                "InputFormat",
+                format!("expected ONE_DOC_PER_FILE or ONE_DOC_PER_LINE, got '{s}'"),
+            )),
+        }
+    }
+}
+
+/// One line: its byte range without the terminator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineSpan {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Iterates over the lines of a buffer. A final line without a terminator counts; a buffer
+/// ending in a terminator has no extra empty line after it.
+pub struct LineIter<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> LineIter<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        LineIter { data, pos: 0 }
+    }
+}
+
+impl Iterator for LineIter<'_> {
+    type Item = LineSpan;
+
+    #[inline]
+    fn next(&mut self) -> Option<LineSpan> {
+        if self.pos >= self.data.len() {
+            return None;
+        }
+        let start = self.pos;
+        match memchr2(b'\n', b'\r', &self.data[start..]) {
+            Some(off) => {
+                let end = start + off;
+                let crlf = self.data[end] == b'\r' && self.data.get(end + 1) == Some(&b'\n');
+                self.pos = end + if crlf { 2 } else { 1 };
+                Some(LineSpan { start, end })
+            }
+            None => {
+                self.pos = self.data.len();
+                Some(LineSpan {
+                    start,
+                    end: self.data.len(),
+                })
+            }
+        }
+    }
+}
+
+/// Number of lines in `data` (as `LineIter` counts them).
+pub fn count_lines(data: &[u8]) -> u64 {
+    let mut n = 0u64;
+    let mut pos = 0;
+    while let Some(off) = memchr2(b'\n', b'\r', &data[pos..]) {
+        let end = pos + off;
+        let crlf = data[end] == b'\r' && data.get(end + 1) == Some(&b'\n');
+        pos = end + if crlf { 2 } else { 1 };
+        n += 1;
+    }
+    n + u64::from(pos < data.len())
+}
+
+/// Cut points splitting `data` into chunks of about `target` bytes, each ending right after a line
+/// terminator (the last ends at `data.len()`). Returns the chunk end offsets.
+pub fn chunk_ends(data: &[u8], target: usize) -> Vec<usize> {
+    let target = target.max(1);
+    let mut ends = Vec::with_capacity(data.len() / target + 1);
+    let mut start = 0;
+    while start < data.len() {
+        let want = start + target;
+        if want >= data.len() {
+            ends.push(data.len());
+            break;
+        }
+        let end = match memchr2(b'\n', b'\r', &data[want..]) {
+            Some(off) => {
+                let p = want + off;
+                if data[p] == b'\r' && data.get(p + 1) == Some(&b'\n') {
+                    p + 2
+                } else {
+                    p + 1
+                }
+            }
+            None => data.len(),
+        };
+        // `want` may sit between a CR and its LF: the LF found first ends that same CRLF.
+        ends.push(end);
+        start = end;
+    }
+    ends
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn lines(s: &str) -> Vec<&str> {
+        LineIter::new(s.as_bytes())
+            .map(|l| &s[l.start..l.end])
+            .collect()
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("", &[]),
+            ("a", &["a"]),
+            ("a\n", &["a"]),
+            ("a\nb", &["a", "b"]),
+            ("a\r\nb\r\n", &["a", "b"]),
+            ("a\rb\r", &["a", "b"]),
+            ("a\n\nb", &["a", "", "b"]),
+            ("\n", &[""]),
+            ("\r\n\r\n", &["", ""]),
+            ("a\r\rb", &["a", "", "b"]),
+            ("a\n\rb", &["a", "", "b"]),
+            ("x\u{2028}y", &["x\u{2028}y"]),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(lines(input), *expected, "input {input:?}");
+            assert_eq!(
+                count_lines(input.as_bytes()),
+                expected.len() as u64,
+                "count {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn chunks_never_split_crlf() {
+        let data = b"ab\r\ncd\r\nef";
+        for target in 1..12 {
+            for &e in &chunk_ends(data, target) {
+                assert!(!(e > 0 && e < data.len() && data[e - 1] == b'\r' && data[e] == b'\n'));
+            }
+        }
+    }
+
+    proptest! {
+        // Lines and terminators rebuild the input; chunking changes neither the lines nor their
+        // numbering.
+        #[test]
+        fn chunked_lines_match_whole(data in proptest::collection::vec(
+            prop_oneof![Just(b'a'), Just(b'\n'), Just(b'\r'), Just(b'x'), Just(0xffu8)], 0..300),
+            target in 1usize..64) {
+            let whole: Vec<(u64, &[u8])> = LineIter::new(&data)
+                .enumerate()
+                .map(|(i, l)| (i as u64, &data[l.start..l.end]))
+                .collect();
+            let mut chunked = Vec::new();
+            let mut start = 0;
+            let mut first_line = 0u64;
+            let ends = chunk_ends(&data, target);
+            for &end in &ends {
+                let chunk = &data[start..end];
+                for (i, l) in LineIter::new(chunk).enumerate() {
+                    chunked.push((first_line + i as u64, &chunk[l.start..l.end]));
+                }
+                first_line += count_lines(chunk);
+                start = end;
+            }
+            prop_assert_eq!(start, data.len());
+            prop_assert_eq!(&chunked, &whole);
+            // Lines plus the bytes between them reproduce the input exactly.
+            let mut rebuilt = Vec::new();
+            let mut prev = 0;
+            for l in LineIter::new(&data) {
+                rebuilt.extend_from_slice(&data[prev..l.start]);
+                rebuilt.extend_from_slice(&data[l.start..l.end]);
+                prev = l.end;
+            }
+            rebuilt.extend_from_slice(&data[prev..]);
+            prop_assert_eq!(rebuilt, data.clone());
+        }
+    }
+}

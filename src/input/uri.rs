@@ -1,0 +1,241 @@
+//! URIs and prefixes. A URI names one file or an S3-style *prefix*: every regular file whose path
+//! starts with it, recursively, sorted by path bytes. Each file's key is its path relative to the
+//! prefix's folder (the part up to the last `/`), so `in/` gives bare names and `in/sms` gives
+//! `sms/...` and `sms2.txt`, exactly as an S3 prefix would.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// One input file found under a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    pub path: PathBuf,
+    /// Path relative to the prefix's folder, `/`-separated: the output's `File`.
+    pub key: String,
+    pub len: u64,
+}
+
+/// Files under a prefix, plus what was passed over and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub files: Vec<InputFile>,
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+impl Listing {
+    pub fn total_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.len).sum()
+    }
+}
+
+/// Turns a user URI into a local path string, rejecting schemes this build cannot read.
+pub fn local_path(uri: &str) -> Result<String> {
+    if let Some(rest) = uri.strip_prefix("file://") {
+        let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+        if !rest.starts_with('/') {
+            return Err(Error::Uri {
+                uri: uri.into(),
+                reason: "a file:// URI needs an absolute path (file:///data/in/)".into(),
+            });
+        }
+        return percent_decode(rest).ok_or_else(|| Error::Uri {
+            uri: uri.into(),
+            reason: "bad percent-escape in file:// URI".into(),
+        });
+    }
+    if let Some((scheme, _)) = uri.split_once("://") {
+        let hint = if scheme.eq_ignore_ascii_case("s3") {
+            "s3:// is not read directly yet; copy the objects to a folder and pass its path, or run `docclass serve --s3-root DIR` to map s3://bucket/key to DIR/bucket/key"
+        } else {
+            "supported are local paths and file:// URIs"
+        };
+        return Err(Error::Uri {
+            uri: uri.into(),
+            reason: format!("scheme '{scheme}' is not supported: {hint}"),
+        });
+    }
+    if uri.is_empty() {
+        return Err(Error::Uri {
+            uri: uri.into(),
+            reason: "the URI is empty".into(),
+        });
+    }
+    Ok(uri.to_string())
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Lists the regular files a URI names (one file, or every file under the prefix).
+pub fn list(uri: &str) -> Result<Listing> {
+    let p = local_path(uri)?;
+    let path = Path::new(&p);
+    let mut listing = Listing::default();
+    if let Ok(meta) = fs::metadata(path) {
+        if meta.is_file() && !p.ends_with('/') {
+            let key = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.clone());
+            listing.files.push(InputFile {
+                path: path.to_path_buf(),
+                key,
+                len: meta.len(),
+            });
+            return Ok(listing);
+        }
+    }
+    let (folder, partial) = match p.rfind('/') {
+        Some(i) => (&p[..=i], &p[i + 1..]),
+        None => ("", p.as_str()),
+    };
+    let folder_path = if folder.is_empty() {
+        PathBuf::from(".")
+    } else {
+        PathBuf::from(folder)
+    };
+    let entries = fs::read_dir(&folder_path).map_err(|e| Error::io(&folder_path, e))?;
+    let mut names: Vec<(String, PathBuf)> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(&folder_path, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(partial) {
+            names.push((name, entry.path()));
+        }
+    }
+    for (name, path) in names {
+        walk(&path, name, &mut listing);
+    }
+    listing
+        .files
+        .sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+    listing.skipped.sort();
+    Ok(listing)
+}
+
+fn walk(path: &Path, key: String, out: &mut Listing) {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            out.skipped
+                .push((path.to_path_buf(), format!("cannot read metadata: {e}")));
+            return;
+        }
+    };
+    let ft = meta.file_type();
+    if ft.is_symlink() {
+        out.skipped.push((
+            path.to_path_buf(),
+            "symbolic link (links are not followed)".into(),
+        ));
+    } else if ft.is_dir() {
+        match fs::read_dir(path) {
+            Ok(entries) => {
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    walk(&entry.path(), format!("{key}/{name}"), out);
+                }
+            }
+            Err(e) => out
+                .skipped
+                .push((path.to_path_buf(), format!("cannot list folder: {e}"))),
+        }
+    } else if ft.is_file() {
+        out.files.push(InputFile {
+            path: path.to_path_buf(),
+            key,
+            len: meta.len(),
+        });
+    } else {
+        out.skipped.push((
+            path.to_path_buf(),
+            "not a regular file (FIFO, socket or device)".into(),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes() {
+        assert_eq!(local_path("in/x.txt").unwrap(), "in/x.txt");
+        assert_eq!(local_path("file:///tmp/a%20b/").unwrap(), "/tmp/a b/");
+        assert_eq!(local_path("file://localhost/tmp/x").unwrap(), "/tmp/x");
+        let e = local_path("s3://bucket/key").unwrap_err().to_string();
+        assert!(e.contains("s3") && e.contains("--s3-root"), "{e}");
+        assert!(local_path("http://x/y")
+            .unwrap_err()
+            .to_string()
+            .contains("file://"));
+        assert!(local_path("file://relative").is_err());
+        assert!(local_path("").is_err());
+    }
+
+    #[test]
+    fn prefix_semantics_like_s3() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        fs::create_dir_all(root.join("in/sms/deep")).unwrap();
+        fs::write(root.join("in/sms/b.txt"), "b").unwrap();
+        fs::write(root.join("in/sms/deep/a.txt"), "a").unwrap();
+        fs::write(root.join("in/sms.txt"), "x").unwrap();
+        fs::write(root.join("in/other.txt"), "o").unwrap();
+        let base = root.to_str().unwrap();
+
+        let l = list(&format!("{base}/in/sms/")).unwrap();
+        let keys: Vec<_> = l.files.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["b.txt", "deep/a.txt"]);
+
+        let l = list(&format!("{base}/in/sms")).unwrap();
+        let keys: Vec<_> = l.files.iter().map(|f| f.key.as_str()).collect();
+        // '.' (0x2e) sorts before '/' (0x2f), as in S3 key order.
+        assert_eq!(keys, ["sms.txt", "sms/b.txt", "sms/deep/a.txt"]);
+
+        let l = list(&format!("{base}/in/other.txt")).unwrap();
+        assert_eq!(l.files.len(), 1);
+        assert_eq!(l.files[0].key, "other.txt");
+
+        assert!(list(&format!("{base}/in/nothing"))
+            .unwrap()
+            .files
+            .is_empty());
+        assert!(list(&format!("{base}/missing/")).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_and_fifos_are_skipped_with_reasons() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("real.txt"), "r").unwrap();
+        std::os::unix::fs::symlink(d.path(), d.path().join("loop")).unwrap();
+        let fifo = d.path().join("pipe");
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status();
+        let l = list(&format!("{}/", d.path().display())).unwrap();
+        assert_eq!(l.files.len(), 1);
+        assert!(l
+            .skipped
+            .iter()
+            .any(|(_, why)| why.contains("symbolic link")));
+        if status.map(|s| s.success()).unwrap_or(false) {
+            assert!(l.skipped.iter().any(|(_, why)| why.contains("FIFO")));
+        }
+    }
+}

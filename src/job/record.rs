@@ -1,0 +1,142 @@
+//! Job records in Comprehend's `DocumentClassificationJobProperties` shape, plus docclass's own
+//! counters under a separate `Docclass` key so Comprehend's fields stay exactly as clients expect.
+
+use serde::{Deserialize, Serialize};
+
+/// Comprehend's `JobStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobStatus {
+    Submitted,
+    InProgress,
+    Completed,
+    Failed,
+    StopRequested,
+    Stopped,
+}
+
+impl JobStatus {
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Completed | JobStatus::Failed | JobStatus::Stopped
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InputDataConfig {
+    pub s3_uri: String,
+    pub input_format: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OutputDataConfig {
+    pub s3_uri: String,
+}
+
+/// Counters and facts docclass adds to a job record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct JobCounts {
+    /// Documents that produced a line (predictions plus error records).
+    pub documents: u64,
+    pub predictions: u64,
+    /// Error records (`ErrorCode` lines).
+    pub errors: u64,
+    pub files: u64,
+    /// Input bytes.
+    pub bytes: u64,
+    /// Paths under the prefix that were not read (links, FIFOs, devices), with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_paths: Vec<String>,
+    pub output_bytes: u64,
+    pub seconds: f64,
+}
+
+/// docclass's part of a job record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DocclassInfo {
+    /// Process running the job while it is IN_PROGRESS (to detect jobs whose process died).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    pub model_path: String,
+    pub threads: usize,
+    pub counts: JobCounts,
+}
+
+/// One classification job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct JobRecord {
+    pub job_id: String,
+    pub job_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_name: Option<String>,
+    pub job_status: JobStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub submit_time: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<f64>,
+    pub document_classifier_arn: String,
+    pub input_data_config: InputDataConfig,
+    pub output_data_config: OutputDataConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_access_role_arn: Option<String>,
+    pub docclass: DocclassInfo,
+}
+
+impl JobRecord {
+    /// The record as the AWS CLI prints it: timestamps in ISO 8601 instead of epoch seconds.
+    pub fn to_cli_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        for key in ["SubmitTime", "EndTime"] {
+            if let Some(t) = v.get(key).and_then(|t| t.as_f64()) {
+                v[key] = crate::aws::iso8601(t).into();
+            }
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_in_comprehend_shape() {
+        let r = JobRecord {
+            job_id: "ab".into(),
+            job_arn: "arn".into(),
+            job_name: None,
+            job_status: JobStatus::InProgress,
+            message: None,
+            submit_time: 1.5,
+            end_time: None,
+            document_classifier_arn: "c".into(),
+            input_data_config: InputDataConfig {
+                s3_uri: "in/".into(),
+                input_format: "ONE_DOC_PER_LINE".into(),
+            },
+            output_data_config: OutputDataConfig {
+                s3_uri: "out/".into(),
+            },
+            data_access_role_arn: None,
+            docclass: DocclassInfo::default(),
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["JobStatus"], "IN_PROGRESS");
+        assert_eq!(v["InputDataConfig"]["InputFormat"], "ONE_DOC_PER_LINE");
+        assert!(v.get("Message").is_none() && v.get("EndTime").is_none());
+        assert_eq!(
+            r.to_cli_json()["SubmitTime"],
+            "1970-01-01T00:00:01.500000+00:00"
+        );
+        let back: JobRecord = serde_json::from_value(v).unwrap();
+        assert_eq!(back, r);
+    }
+}

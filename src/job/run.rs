@@ -1,0 +1,574 @@
+//! The classification hot path, and the only place where I/O meets scoring.
+//!
+//! Documents are cut into work units of about 1 MiB (line chunks of big files, or groups of small
+//! files). Units are processed in waves: for line chunks a cheap parallel pass counts lines (and
+//! finds undecodable lines, for Comprehend's skip-the-rest-of-the-file rule) so every unit knows its
+//! first line number; then every unit is vectorized, scored, written as JSON lines and deflated in
+//! parallel, and the writer appends the compressed units in input order. Output bytes therefore do
+//! not depend on the number of threads, and memory is bounded by the wave size, not the input size.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::record::{
+    DocclassInfo, InputDataConfig, JobCounts, JobRecord, JobStatus, OutputDataConfig,
+};
+use super::store::JobStore;
+use crate::aws::{self, Identity};
+use crate::error::{Error, Result};
+use crate::input::split::{chunk_ends, count_lines, LineIter};
+use crate::input::{uri, FileBytes, Listing, MmapChoice, SplitMode, Utf8Policy};
+use crate::model::registry::ClassifierRecord;
+use crate::model::Classifier;
+use crate::output::archive::{ArchiveWriter, CompressedChunk};
+use crate::output::jsonl::{json_string, rank_into, FileLine, JsonStyle, JsonlFormat};
+use crate::text::{SparseVec, VectorizerScratch};
+
+/// Error codes written in place of a result.
+pub const DOCUMENT_SIZE_EXCEEDED: &str = "DOCUMENT_SIZE_EXCEEDED";
+pub const UNSUPPORTED_ENCODING: &str = "UNSUPPORTED_ENCODING";
+/// docclass's own code for a file that was listed but could not be read.
+pub const UNREADABLE_FILE: &str = "UNREADABLE_FILE";
+
+/// Target size of one work unit.
+pub const UNIT_BYTES: usize = 1 << 20;
+const UNIT_MAX_FILES: usize = 512;
+
+/// A validated classification job.
+#[derive(Debug, Clone)]
+pub struct ClassifyConfig {
+    pub input_uri: String,
+    pub split: SplitMode,
+    /// The output prefix as the user gave it (local path or file:// URI).
+    pub output_uri: String,
+    pub job_id: String,
+    pub job_name: Option<String>,
+    pub identity: Identity,
+    pub utf8: Utf8Policy,
+    pub max_line_bytes: u64,
+    pub max_file_bytes: u64,
+    pub style: JsonStyle,
+    pub file_line: FileLine,
+    pub compression_level: u32,
+    pub mmap: MmapChoice,
+    pub unit_bytes: usize,
+}
+
+impl ClassifyConfig {
+    /// `<prefix>/<account>-CLN-<JobId>/output/output.tar.gz`, joined with one `/`.
+    pub fn archive_uri(&self) -> String {
+        let sep = if self.output_uri.ends_with('/') {
+            ""
+        } else {
+            "/"
+        };
+        format!(
+            "{}{sep}{}-CLN-{}/output/output.tar.gz",
+            self.output_uri, self.identity.account, self.job_id
+        )
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        aws::check_job_id(&self.job_id)?;
+        if self.utf8 == Utf8Policy::Error {
+            return Err(Error::param(
+                "--on-invalid-utf8",
+                "classification takes skip-rest, skip-document or lossy",
+            ));
+        }
+        if self.max_line_bytes == 0 || self.max_file_bytes == 0 {
+            return Err(Error::param(
+                "--max-line-bytes/--max-file-bytes",
+                "expected at least 1",
+            ));
+        }
+        if self.compression_level > 9 {
+            return Err(Error::param(
+                "--compression-level",
+                format!("expected 0-9, got {}", self.compression_level),
+            ));
+        }
+        if let Some(name) = &self.job_name {
+            let ok = !name.is_empty()
+                && name.chars().count() <= 256
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-%@".contains(c));
+            if !ok {
+                return Err(Error::param(
+                    "--job-name",
+                    format!("expected 1-256 letters, digits, spaces or _.:/=+-%@, got '{name}'"),
+                ));
+            }
+        }
+        uri::local_path(&self.input_uri)?;
+        uri::local_path(&self.output_uri)?;
+        Ok(())
+    }
+}
+
+/// Progress of a running job, reported after every wave.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JobProgress {
+    pub documents: u64,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub elapsed: f64,
+}
+
+/// Read-only state every worker shares.
+struct Context<'a> {
+    classifier: &'a Classifier,
+    format: JsonlFormat,
+    files: &'a [uri::InputFile],
+    file_json: Vec<String>,
+    cfg: &'a ClassifyConfig,
+}
+
+/// One unit of work.
+enum Unit {
+    Lines {
+        file: usize,
+        data: Arc<FileBytes>,
+        range: Range<usize>,
+        first_line: u64,
+        skip: bool,
+    },
+    Files(Range<usize>),
+    Unreadable {
+        file: usize,
+        message: String,
+    },
+}
+
+/// Per-worker buffers, reused across documents.
+#[derive(Default)]
+struct Worker {
+    scratch: VectorizerScratch,
+    vec: SparseVec,
+    z: Vec<f64>,
+    probs: Vec<f64>,
+    ranked: Vec<u32>,
+    out: Vec<u8>,
+    predictions: u64,
+    errors: u64,
+}
+
+struct UnitOutput {
+    chunk: CompressedChunk,
+    predictions: u64,
+    errors: u64,
+    bytes: u64,
+}
+
+impl Worker {
+    fn classify(&mut self, ctx: &Context, file: usize, line: Option<u64>, text: &str) {
+        let c = ctx.classifier;
+        c.vectorizer
+            .vectorize_into(text, &mut self.scratch, &mut self.vec);
+        c.model
+            .probabilities_into(&self.vec, &mut self.z, &mut self.probs);
+        rank_into(c.model.mode(), &self.probs, &mut self.ranked);
+        ctx.format.push_prediction(
+            &mut self.out,
+            &ctx.file_json[file],
+            line,
+            &self.ranked,
+            &self.probs,
+        );
+        self.predictions += 1;
+    }
+
+    fn error(&mut self, ctx: &Context, file: usize, line: Option<u64>, code: &str, message: &str) {
+        ctx.format
+            .push_error(&mut self.out, &ctx.file_json[file], line, code, message);
+        self.errors += 1;
+    }
+
+    /// Handles one document's bytes; returns false when the rest of the file must be skipped.
+    fn document(
+        &mut self,
+        ctx: &Context,
+        file: usize,
+        line: Option<u64>,
+        bytes: &[u8],
+        limit: u64,
+    ) -> bool {
+        if bytes.len() as u64 > limit {
+            let msg = format!("Document size exceeds maximum size limit {limit} bytes.");
+            self.error(ctx, file, line, DOCUMENT_SIZE_EXCEEDED, &msg);
+            return true;
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.classify(ctx, file, line, text),
+            Err(_) => match ctx.cfg.utf8 {
+                Utf8Policy::Lossy => {
+                    let text = String::from_utf8_lossy(bytes);
+                    self.classify(ctx, file, line, &text);
+                }
+                Utf8Policy::SkipRest if ctx.cfg.split == SplitMode::OnePerLine => {
+                    let msg =
+                        "Document is not in UTF-8 format and all subsequent lines are ignored.";
+                    self.error(ctx, file, line, UNSUPPORTED_ENCODING, msg);
+                    return false;
+                }
+                _ => self.error(
+                    ctx,
+                    file,
+                    line,
+                    UNSUPPORTED_ENCODING,
+                    "Document is not in UTF-8 format.",
+                ),
+            },
+        }
+        true
+    }
+
+    fn run(&mut self, ctx: &Context, unit: &Unit) -> UnitOutput {
+        self.out.clear();
+        self.predictions = 0;
+        self.errors = 0;
+        let mut bytes = 0u64;
+        match unit {
+            Unit::Lines {
+                file,
+                data,
+                range,
+                first_line,
+                skip,
+            } => {
+                if !*skip {
+                    let chunk = &data[range.clone()];
+                    bytes = chunk.len() as u64;
+                    for (i, span) in LineIter::new(chunk).enumerate() {
+                        let doc = &chunk[span.start..span.end];
+                        if doc.is_empty() {
+                            continue;
+                        }
+                        let line = Some(first_line + i as u64);
+                        if !self.document(ctx, *file, line, doc, ctx.cfg.max_line_bytes) {
+                            break;
+                        }
+                    }
+                }
+            }
+            Unit::Files(files) => {
+                let line = match ctx.cfg.file_line {
+                    FileLine::Zero => Some(0),
+                    FileLine::Omit => None,
+                };
+                for f in files.clone() {
+                    let info = &ctx.files[f];
+                    if info.len > ctx.cfg.max_file_bytes {
+                        let msg = format!(
+                            "Document size exceeds maximum size limit {} bytes.",
+                            ctx.cfg.max_file_bytes
+                        );
+                        self.error(ctx, f, line, DOCUMENT_SIZE_EXCEEDED, &msg);
+                        continue;
+                    }
+                    match FileBytes::open(&info.path, ctx.cfg.mmap) {
+                        Ok(data) => {
+                            bytes += data.len() as u64;
+                            if !data.is_empty() {
+                                self.document(ctx, f, line, &data, ctx.cfg.max_file_bytes);
+                            }
+                        }
+                        Err(e) => {
+                            let msg = format!("The file could not be read: {e}.");
+                            self.error(ctx, f, line, UNREADABLE_FILE, &msg);
+                        }
+                    }
+                }
+            }
+            Unit::Unreadable { file, message } => {
+                self.error(ctx, *file, None, UNREADABLE_FILE, message);
+            }
+        }
+        UnitOutput {
+            chunk: CompressedChunk::compress(&self.out, ctx.cfg.compression_level),
+            predictions: self.predictions,
+            errors: self.errors,
+            bytes,
+        }
+    }
+}
+
+/// True when the chunk holds a line that Comprehend's rule would stop the file at.
+fn has_undecodable_line(chunk: &[u8], max_line: u64) -> bool {
+    if std::str::from_utf8(chunk).is_ok() {
+        return false;
+    }
+    LineIter::new(chunk).any(|s| {
+        let l = &chunk[s.start..s.end];
+        !l.is_empty() && l.len() as u64 <= max_line && std::str::from_utf8(l).is_err()
+    })
+}
+
+/// Lazily produces units in input order.
+struct Planner<'a> {
+    cfg: &'a ClassifyConfig,
+    files: &'a [uri::InputFile],
+    next_file: usize,
+    pending: std::collections::VecDeque<Unit>,
+}
+
+impl Planner<'_> {
+    fn next_unit(&mut self) -> Option<Unit> {
+        if let Some(u) = self.pending.pop_front() {
+            return Some(u);
+        }
+        if self.next_file >= self.files.len() {
+            return None;
+        }
+        match self.cfg.split {
+            SplitMode::OnePerFile => {
+                let start = self.next_file;
+                let mut bytes = 0u64;
+                while self.next_file < self.files.len()
+                    && self.next_file - start < UNIT_MAX_FILES
+                    && (bytes < self.cfg.unit_bytes as u64 || self.next_file == start)
+                {
+                    bytes += self.files[self.next_file].len.min(self.cfg.max_file_bytes);
+                    self.next_file += 1;
+                }
+                Some(Unit::Files(start..self.next_file))
+            }
+            SplitMode::OnePerLine => {
+                let f = self.next_file;
+                self.next_file += 1;
+                match FileBytes::open(&self.files[f].path, self.cfg.mmap) {
+                    Ok(data) => {
+                        let data = Arc::new(data);
+                        let mut start = 0;
+                        for end in chunk_ends(&data, self.cfg.unit_bytes) {
+                            self.pending.push_back(Unit::Lines {
+                                file: f,
+                                data: Arc::clone(&data),
+                                range: start..end,
+                                first_line: 0,
+                                skip: false,
+                            });
+                            start = end;
+                        }
+                    }
+                    Err(e) => self.pending.push_back(Unit::Unreadable {
+                        file: f,
+                        message: format!("The file could not be read: {e}."),
+                    }),
+                }
+                self.next_unit()
+            }
+        }
+    }
+}
+
+/// Runs the hot path: classifies every document under the listing into the archive at `dest`.
+pub fn classify_into(
+    cfg: &ClassifyConfig,
+    classifier: &Classifier,
+    listing: &Listing,
+    dest: &Path,
+    on_progress: &mut dyn FnMut(&JobProgress),
+    cancel: &AtomicBool,
+) -> Result<JobCounts> {
+    let started = Instant::now();
+    let files = &listing.files;
+    let ctx = Context {
+        classifier,
+        format: JsonlFormat::new(
+            cfg.style,
+            cfg.file_line,
+            classifier.model.mode(),
+            classifier.model.labels(),
+        ),
+        files,
+        file_json: files.iter().map(|f| json_string(&f.key)).collect(),
+        cfg,
+    };
+    let mut archive = ArchiveWriter::create(dest, cfg.compression_level, &cfg.job_id)?;
+    let mut planner = Planner {
+        cfg,
+        files,
+        next_file: 0,
+        pending: Default::default(),
+    };
+    let wave_len = (rayon::current_num_threads() * 4).max(8);
+    // Per-file numbering state for line chunks: (next line number, rest of file skipped).
+    let mut line_state: Vec<(u64, bool)> = vec![(0, false); files.len()];
+    let mut counts = JobCounts {
+        files: files.len() as u64,
+        skipped_paths: listing
+            .skipped
+            .iter()
+            .map(|(p, why)| format!("{}: {why}", p.display()))
+            .collect(),
+        ..JobCounts::default()
+    };
+    let total = listing.total_bytes();
+    let mut wave: Vec<Unit> = Vec::with_capacity(wave_len);
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        wave.clear();
+        while wave.len() < wave_len {
+            match planner.next_unit() {
+                Some(u) => wave.push(u),
+                None => break,
+            }
+        }
+        if wave.is_empty() {
+            break;
+        }
+        if cfg.split == SplitMode::OnePerLine {
+            let skip_rest = cfg.utf8 == Utf8Policy::SkipRest;
+            let scans: Vec<(u64, bool)> = wave
+                .par_iter()
+                .map(|u| match u {
+                    Unit::Lines { data, range, .. } => {
+                        let chunk = &data[range.clone()];
+                        (
+                            count_lines(chunk),
+                            skip_rest && has_undecodable_line(chunk, cfg.max_line_bytes),
+                        )
+                    }
+                    _ => (0, false),
+                })
+                .collect();
+            for (u, (n, bad)) in wave.iter_mut().zip(scans) {
+                if let Unit::Lines {
+                    file,
+                    first_line,
+                    skip,
+                    ..
+                } = u
+                {
+                    let state = &mut line_state[*file];
+                    *first_line = state.0;
+                    *skip = state.1;
+                    state.0 += n;
+                    state.1 |= bad;
+                }
+            }
+        }
+        let outputs: Vec<UnitOutput> = wave
+            .par_iter()
+            .map_init(Worker::default, |w, u| w.run(&ctx, u))
+            .collect();
+        for o in &outputs {
+            archive.append(&o.chunk)?;
+            counts.predictions += o.predictions;
+            counts.errors += o.errors;
+            counts.bytes += o.bytes;
+        }
+        on_progress(&JobProgress {
+            documents: counts.predictions + counts.errors,
+            bytes_done: counts.bytes,
+            bytes_total: total,
+            elapsed: started.elapsed().as_secs_f64(),
+        });
+    }
+    counts.documents = counts.predictions + counts.errors;
+    let mtime = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    counts.output_bytes = archive.finish(mtime)?;
+    counts.seconds = started.elapsed().as_secs_f64();
+    Ok(counts)
+}
+
+/// The classifier ARN a model answers to: its recorded ARN, or one built from its name.
+pub fn classifier_arn(model_dir: &Path, classifier: &Classifier, identity: &Identity) -> String {
+    ClassifierRecord::load(model_dir)
+        .map(|r| r.document_classifier_arn)
+        .unwrap_or_else(|_| {
+            identity.classifier_arn(
+                &classifier.meta.name,
+                classifier.meta.version_name.as_deref(),
+            )
+        })
+}
+
+/// Runs a whole job with its record: SUBMITTED → IN_PROGRESS → COMPLETED or FAILED.
+pub fn run_job(
+    cfg: &ClassifyConfig,
+    model_dir: &Path,
+    store: &JobStore,
+    on_progress: &mut dyn FnMut(&JobProgress),
+    cancel: &AtomicBool,
+) -> Result<JobRecord> {
+    cfg.validate()?;
+    if store.exists(&cfg.job_id) {
+        return Err(Error::param(
+            "--job-id",
+            format!(
+                "job '{}' already exists in {}; choose another id",
+                cfg.job_id,
+                store.dir().display()
+            ),
+        ));
+    }
+    let classifier = Classifier::load(model_dir)?;
+    let mut record = JobRecord {
+        job_id: cfg.job_id.clone(),
+        job_arn: cfg.identity.job_arn(&cfg.job_id),
+        job_name: cfg.job_name.clone(),
+        job_status: JobStatus::Submitted,
+        message: None,
+        submit_time: aws::now_epoch(),
+        end_time: None,
+        document_classifier_arn: classifier_arn(model_dir, &classifier, &cfg.identity),
+        input_data_config: InputDataConfig {
+            s3_uri: cfg.input_uri.clone(),
+            input_format: cfg.split.as_str().into(),
+        },
+        output_data_config: OutputDataConfig {
+            s3_uri: cfg.output_uri.clone(),
+        },
+        data_access_role_arn: None,
+        docclass: DocclassInfo {
+            pid: Some(std::process::id()),
+            model_path: model_dir.display().to_string(),
+            threads: rayon::current_num_threads(),
+            counts: JobCounts::default(),
+        },
+    };
+    store.save(&record)?;
+    let result = (|| {
+        let listing = uri::list(&cfg.input_uri)?;
+        if listing.files.is_empty() {
+            return Err(Error::NoInput(cfg.input_uri.clone()));
+        }
+        record.job_status = JobStatus::InProgress;
+        store.save(&record)?;
+        let dest = PathBuf::from(uri::local_path(&cfg.archive_uri())?);
+        classify_into(cfg, &classifier, &listing, &dest, on_progress, cancel)
+    })();
+    record.end_time = Some(aws::now_epoch());
+    record.docclass.pid = None;
+    match result {
+        Ok(counts) => {
+            record.job_status = JobStatus::Completed;
+            record.output_data_config.s3_uri = cfg.archive_uri();
+            record.docclass.counts = counts;
+            store.save(&record)?;
+            Ok(record)
+        }
+        Err(e) => {
+            record.job_status = match e {
+                Error::Cancelled => JobStatus::Stopped,
+                _ => JobStatus::Failed,
+            };
+            record.message = Some(e.to_string());
+            store.save(&record)?;
+            Err(e)
+        }
+    }
+}

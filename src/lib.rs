@@ -1,0 +1,27 @@
+//! docclass: Amazon Comprehend's custom document classification, offline.
+//!
+//! A classification job moves documents through these stages, one module each:
+//!
+//! 1. [`input`]: a URI names one file or a prefix of files (`uri`); each file's bytes are memory-
+//!    mapped or read (`mmap`) and cut into documents, one per file or one per line (`split`).
+//! 2. [`text`]: each document is tokenized and turned into a hashed, TF-IDF weighted sparse vector.
+//! 3. [`model`]: a linear model scores the vector (softmax or sigmoid by mode).
+//! 4. [`output`]: one `predictions.jsonl` line per document, in input order, streamed into a
+//!    single-member gzip tar (`output.tar.gz`) that appears atomically.
+//! 5. [`job`]: the glue (`run` for classification, `train` for training) and the job records
+//!    (`record`, `store`) in Comprehend's `DocumentClassificationJobProperties` shape.
+//!
+//! Training reads labelled data (`input::labeled`), shares stage 2 with classification, fits
+//! the model with sparse L-BFGS (`model::train`) and evaluates it as Comprehend reports it
+//! (`model::metrics`).
+
+pub mod aws;
+pub mod error;
+pub mod input;
+pub mod job;
+pub mod model;
+pub mod output;
+pub mod shorthand;
+pub mod text;
+
+pub use error::{Error, Result};

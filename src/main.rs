@@ -1,0 +1,216 @@
+//! The `docclass` binary: parse flags (`cli`), validate them into configs (`config`), call the
+//! library, print JSON on stdout and progress on stderr, and map the outcome to an exit code.
+
+mod cli;
+mod config;
+mod progress;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use cli::{Cli, Command};
+use docclass::job::store::JobStore;
+use docclass::job::{run, train};
+use docclass::model::io::Classifier;
+use docclass::model::registry::ClassifierRecord;
+
+/// Exit codes, documented in the README.
+const EXIT_FAILURE: u8 = 1;
+/// Bad arguments (the same code clap uses for unknown flags).
+const EXIT_USAGE: u8 = 2;
+/// The job completed, but some documents got error records instead of predictions.
+const EXIT_DOCUMENT_ERRORS: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("docclass: error: {err:#}");
+            if is_usage_error(&err) {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::from(EXIT_FAILURE)
+            }
+        }
+    }
+}
+
+/// Bad flag values exit like clap's own usage errors.
+fn is_usage_error(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<docclass::Error>(),
+            Some(docclass::Error::InvalidParam { .. } | docclass::Error::Uri { .. })
+        )
+    })
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn print_json(value: &serde_json::Value) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn progress_printer(quiet: bool) -> impl FnMut(String) {
+    move |line: String| {
+        if !quiet {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// A classifier record for display: the stored one, or one rebuilt from model.json.
+fn classifier_properties(
+    dir: &std::path::Path,
+    registry: &docclass::model::registry::Registry,
+) -> Result<serde_json::Value> {
+    let record = match ClassifierRecord::load(dir) {
+        Ok(r) => r,
+        Err(_) => {
+            let c = Classifier::load(dir)?;
+            ClassifierRecord {
+                document_classifier_arn: registry
+                    .identity
+                    .classifier_arn(&c.meta.name, c.meta.version_name.as_deref()),
+                language_code: c.meta.language_code.clone(),
+                status: "TRAINED".into(),
+                message: None,
+                submit_time: 0.0,
+                end_time: None,
+                training_start_time: None,
+                training_end_time: None,
+                input_data_config: c.meta.training_data.input_data_config.clone(),
+                output_data_config: None,
+                classifier_metadata: Some(c.meta.classifier_metadata.clone()),
+                mode: c.meta.mode,
+                version_name: c.meta.version_name.clone(),
+            }
+        }
+    };
+    let mut v = serde_json::to_value(&record)?;
+    for key in [
+        "SubmitTime",
+        "EndTime",
+        "TrainingStartTime",
+        "TrainingEndTime",
+    ] {
+        if let Some(t) = v.get(key).and_then(|t| t.as_f64()) {
+            v[key] = docclass::aws::iso8601(t).into();
+        }
+    }
+    Ok(v)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Train(a) => {
+            config::thread_pool(a.tuning.threads)?;
+            let cfg = config::train_config(&a)?;
+            let out = train::train(&cfg, &mut progress_printer(a.tuning.quiet))
+                .with_context(|| format!("training classifier '{}' failed", cfg.name))?;
+            print_json(&serde_json::json!({
+                "DocumentClassifierProperties": classifier_properties(&out.dir, &cfg.registry)?
+            }))?;
+        }
+        Command::CreateDocumentClassifier(a) => {
+            config::thread_pool(a.tuning.threads)?;
+            let cfg = config::create_config(&a)?;
+            let out = train::train(&cfg, &mut progress_printer(a.tuning.quiet))
+                .with_context(|| format!("training classifier '{}' failed", cfg.name))?;
+            print_json(
+                &serde_json::json!({"DocumentClassifierArn": out.record.document_classifier_arn}),
+            )?;
+        }
+        Command::CrossValidate(a) => {
+            config::thread_pool(a.tuning.threads)?;
+            let cfg = config::cv_config(&a)?;
+            let cv = train::cross_validate(&cfg, a.folds, &mut progress_printer(a.tuning.quiet))
+                .context("cross-validation failed")?;
+            print_json(&serde_json::to_value(&cv)?)?;
+        }
+        Command::DescribeDocumentClassifier(a) => {
+            let registry = config::registry(&a.registry)?;
+            let dir = registry.resolve(&a.document_classifier_arn)?;
+            print_json(&serde_json::json!({
+                "DocumentClassifierProperties": classifier_properties(&dir, &registry)?
+            }))?;
+        }
+        Command::ListDocumentClassifiers(a) => {
+            let registry = config::registry(&a.registry)?;
+            let list = registry
+                .list()?
+                .iter()
+                .map(|d| classifier_properties(d, &registry))
+                .collect::<Result<Vec<_>>>()?;
+            print_json(&serde_json::json!({"DocumentClassifierPropertiesList": list}))?;
+        }
+        Command::Classify(a) => return classify(a),
+        Command::DescribeDocumentClassificationJob(a) => {
+            let store = JobStore::new(&a.job_store);
+            let record = store.load(&a.job_id)?;
+            print_json(
+                &serde_json::json!({"DocumentClassificationJobProperties": record.to_cli_json()}),
+            )?;
+        }
+        Command::ListDocumentClassificationJobs(a) => {
+            let store = JobStore::new(&a.job_store);
+            let list: Vec<_> = store.list()?.iter().map(|r| r.to_cli_json()).collect();
+            print_json(&serde_json::json!({"DocumentClassificationJobPropertiesList": list}))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn classify(a: cli::ClassifyArgs) -> Result<ExitCode> {
+    config::thread_pool(a.threads)?;
+    let registry = config::registry(&a.registry)?;
+    let cfg = config::classify_config(&a, &registry)?;
+    let model_dir = registry.resolve(&a.model)?;
+    let store = JobStore::new(&a.job_store);
+    let mut bar = progress::ProgressBar::new(!a.quiet && std::io::stderr().is_terminal());
+    let record = run::run_job(
+        &cfg,
+        &model_dir,
+        &store,
+        &mut |p| bar.update(p),
+        &AtomicBool::new(false),
+    );
+    bar.finish();
+    let record = record.with_context(|| format!("classification job {} failed", cfg.job_id))?;
+    print_json(&serde_json::json!({"DocumentClassificationJobProperties": record.to_cli_json()}))?;
+    let counts = &record.docclass.counts;
+    if !a.quiet {
+        eprintln!(
+            "classified {} documents ({} errors) from {} files in {:.2} s -> {}",
+            counts.documents,
+            counts.errors,
+            counts.files,
+            counts.seconds,
+            record.output_data_config.s3_uri
+        );
+        for skipped in &counts.skipped_paths {
+            eprintln!("docclass: skipped {skipped}");
+        }
+    }
+    Ok(if counts.errors > 0 {
+        ExitCode::from(EXIT_DOCUMENT_ERRORS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

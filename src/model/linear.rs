@@ -1,0 +1,273 @@
+//! The fitted linear model: one weight vector per output head over hashed features, plus a bias.
+//! Multi-class models with two labels use one sigmoid head (P(second label)); with more labels, a
+//! softmax over one head per label. Multi-label models use an independent sigmoid per label.
+//! Pure: no I/O, no allocation per call once the output buffer has grown.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::text::SparseVec;
+
+/// Comprehend's classifier modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    #[serde(rename = "MULTI_CLASS")]
+    MultiClass,
+    #[serde(rename = "MULTI_LABEL")]
+    MultiLabel,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::MultiClass => "MULTI_CLASS",
+            Mode::MultiLabel => "MULTI_LABEL",
+        }
+    }
+
+    /// Number of weight vectors a model with `n_labels` labels needs in this mode.
+    pub fn heads(self, n_labels: usize) -> usize {
+        match self {
+            Mode::MultiClass if n_labels == 2 => 1,
+            _ => n_labels,
+        }
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "MULTI_CLASS" => Ok(Mode::MultiClass),
+            "MULTI_LABEL" => Ok(Mode::MultiLabel),
+            other => Err(Error::param(
+                "Mode",
+                format!("expected MULTI_CLASS or MULTI_LABEL, got '{other}'"),
+            )),
+        }
+    }
+}
+
+/// A trained linear classifier over `n_features` hashed features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearModel {
+    labels: Vec<String>,
+    mode: Mode,
+    n_features: usize,
+    heads: usize,
+    /// Feature-major: the `heads` weights of feature `j` start at `j * heads`.
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl LinearModel {
+    /// Builds a model, checking that the shapes agree with the labels and mode.
+    pub fn new(
+        labels: Vec<String>,
+        mode: Mode,
+        n_features: usize,
+        weights: Vec<f32>,
+        bias: Vec<f32>,
+    ) -> Result<Self> {
+        if labels.len() < 2 && mode == Mode::MultiClass {
+            return Err(Error::param(
+                "labels",
+                format!(
+                    "a MULTI_CLASS model needs at least 2 labels, got {}",
+                    labels.len()
+                ),
+            ));
+        }
+        if labels.is_empty() {
+            return Err(Error::param("labels", "a model needs at least 1 label"));
+        }
+        let heads = mode.heads(labels.len());
+        if weights.len() != n_features * heads || bias.len() != heads {
+            return Err(Error::param(
+                "weights",
+                format!(
+                    "expected {} weights and {} biases for {} features x {} heads, got {} and {}",
+                    n_features * heads,
+                    heads,
+                    n_features,
+                    heads,
+                    weights.len(),
+                    bias.len()
+                ),
+            ));
+        }
+        Ok(LinearModel {
+            labels,
+            mode,
+            n_features,
+            heads,
+            weights,
+            bias,
+        })
+    }
+
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+    pub fn heads(&self) -> usize {
+        self.heads
+    }
+    pub fn weights(&self) -> &[f32] {
+        &self.weights
+    }
+    pub fn bias(&self) -> &[f32] {
+        &self.bias
+    }
+
+    /// Raw head scores `w_h · x + b_h` into `z` (length `heads`).
+    #[inline]
+    pub fn decision_into(&self, x: &SparseVec, z: &mut Vec<f64>) {
+        z.clear();
+        let m = self.heads;
+        if m == 1 {
+            let mut acc = 0.0f32;
+            for (j, v) in x.iter() {
+                acc += v * self.weights[j as usize];
+            }
+            z.push((acc + self.bias[0]) as f64);
+            return;
+        }
+        let mut acc = [0.0f32; 32];
+        if m <= acc.len() {
+            let acc = &mut acc[..m];
+            for (j, v) in x.iter() {
+                let row = &self.weights[j as usize * m..j as usize * m + m];
+                for (a, w) in acc.iter_mut().zip(row) {
+                    *a += v * w;
+                }
+            }
+            z.extend(acc.iter().zip(&self.bias).map(|(a, b)| (a + b) as f64));
+        } else {
+            z.extend(self.bias.iter().map(|&b| b as f64));
+            for (j, v) in x.iter() {
+                let row = &self.weights[j as usize * m..j as usize * m + m];
+                for (a, w) in z.iter_mut().zip(row) {
+                    *a += (v * w) as f64;
+                }
+            }
+        }
+    }
+
+    /// Probability per label (in `labels()` order) into `probs`; `z` is scratch.
+    #[inline]
+    pub fn probabilities_into(&self, x: &SparseVec, z: &mut Vec<f64>, probs: &mut Vec<f64>) {
+        self.decision_into(x, z);
+        probs.clear();
+        match (self.mode, self.heads) {
+            (Mode::MultiClass, 1) => {
+                let p = sigmoid(z[0]);
+                probs.push(1.0 - p);
+                probs.push(p);
+            }
+            (Mode::MultiClass, _) => {
+                let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                probs.extend(z.iter().map(|&v| (v - max).exp()));
+                let sum: f64 = probs.iter().sum();
+                probs.iter_mut().for_each(|p| *p /= sum);
+            }
+            (Mode::MultiLabel, _) => probs.extend(z.iter().map(|&v| sigmoid(v))),
+        }
+    }
+
+    /// Convenience: probabilities of one vector.
+    pub fn probabilities(&self, x: &SparseVec) -> Vec<f64> {
+        let (mut z, mut p) = (Vec::new(), Vec::new());
+        self.probabilities_into(x, &mut z, &mut p);
+        p
+    }
+}
+
+/// Numerically stable logistic function.
+#[inline]
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sv(pairs: &[(u32, f32)]) -> SparseVec {
+        SparseVec {
+            idx: pairs.iter().map(|p| p.0).collect(),
+            val: pairs.iter().map(|p| p.1).collect(),
+        }
+    }
+
+    #[test]
+    fn binary_uses_one_sigmoid_head() {
+        let m = LinearModel::new(
+            vec!["ham".into(), "spam".into()],
+            Mode::MultiClass,
+            4,
+            vec![0.0, 2.0, 0.0, -1.0],
+            vec![0.5],
+        )
+        .unwrap();
+        assert_eq!(m.heads(), 1);
+        let p = m.probabilities(&sv(&[(1, 1.0), (3, 0.5)]));
+        let expect = sigmoid(2.0 - 0.5 + 0.5);
+        assert!((p[1] - expect).abs() < 1e-12 && (p[0] - (1.0 - expect)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn softmax_sums_to_one_and_multilabel_is_independent() {
+        let w: Vec<f32> = (0..12).map(|i| i as f32 * 0.1).collect();
+        let mc = LinearModel::new(
+            vec!["a".into(), "b".into(), "c".into()],
+            Mode::MultiClass,
+            4,
+            w.clone(),
+            vec![0.0; 3],
+        )
+        .unwrap();
+        let p = mc.probabilities(&sv(&[(0, 1.0), (2, 1.0)]));
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(p[2] > p[1] && p[1] > p[0]);
+        let ml = LinearModel::new(
+            vec!["a".into(), "b".into(), "c".into()],
+            Mode::MultiLabel,
+            4,
+            w,
+            vec![0.0; 3],
+        )
+        .unwrap();
+        let q = ml.probabilities(&sv(&[]));
+        assert_eq!(q, vec![0.5, 0.5, 0.5]);
+    }
+
+    #[test]
+    fn shape_mismatch_is_refused() {
+        let err = LinearModel::new(
+            vec!["a".into(), "b".into(), "c".into()],
+            Mode::MultiClass,
+            4,
+            vec![0.0; 4],
+            vec![0.0; 3],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("expected 12 weights"), "{err}");
+    }
+
+    #[test]
+    fn model_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<LinearModel>();
+    }
+}

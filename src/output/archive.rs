@@ -1,0 +1,272 @@
+//! `output.tar.gz` holding one member, `predictions.jsonl`, as ONE gzip member (Python's streaming
+//! `tarfile` mode `r|gz` rejects multi-member gzip) without spooling the data twice:
+//!
+//! ```text
+//! gzip header | stored deflate block: tar header (512 B, patched at the end) |
+//! chunk 1 deflated, sync-flushed | chunk 2 ... | tar padding + end blocks, final block | CRC32, ISIZE
+//! ```
+//!
+//! Workers deflate their chunks independently and in parallel (as pigz does); each chunk ends
+//! byte-aligned on a sync flush, so the pieces concatenate into one valid deflate stream, and their
+//! CRC-32s combine. The entry's size is only known at the end, so the tar header sits in a stored
+//! block, where its bytes appear verbatim and can be overwritten in place. The file is written under
+//! a temporary name, synced and renamed: a failed or killed job leaves nothing at the final path.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::{Compress, Compression, FlushCompress, Status};
+
+use crate::error::{Error, Result};
+
+/// Name of the single archive member.
+pub const MEMBER_NAME: &str = "predictions.jsonl";
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
+/// Offset of the tar header inside the file: gzip header + stored block header (5 bytes).
+const TAR_HEADER_OFFSET: u64 = 15;
+
+/// One chunk of `predictions.jsonl`, deflated and ready to append.
+#[derive(Clone)]
+pub struct CompressedChunk {
+    pub deflated: Vec<u8>,
+    pub crc: crc32fast::Hasher,
+    pub len: u64,
+}
+
+impl CompressedChunk {
+    /// Deflates `data` on its own, ending with a sync flush so chunks can be concatenated.
+    pub fn compress(data: &[u8], level: u32) -> CompressedChunk {
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(data);
+        CompressedChunk {
+            deflated: deflate_raw(data, level, FlushCompress::Sync),
+            crc,
+            len: data.len() as u64,
+        }
+    }
+}
+
+fn deflate_raw(data: &[u8], level: u32, flush: FlushCompress) -> Vec<u8> {
+    let mut c = Compress::new(Compression::new(level), false);
+    let mut out = Vec::with_capacity(data.len() / 3 + 128);
+    loop {
+        if out.capacity() - out.len() < 64 {
+            out.reserve(out.capacity().max(1024));
+        }
+        let consumed = c.total_in() as usize;
+        let status = c
+            .compress_vec(&data[consumed..], &mut out, flush)
+            .expect("deflate never fails on valid input and enough output room");
+        let all_in = c.total_in() as usize == data.len();
+        let room_left = out.len() < out.capacity();
+        match flush {
+            FlushCompress::Finish if status == Status::StreamEnd => break,
+            FlushCompress::Finish => {}
+            _ if all_in && room_left => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Writes `output.tar.gz` incrementally; see the module docs for the layout.
+pub struct ArchiveWriter {
+    out: Option<BufWriter<File>>,
+    tmp: PathBuf,
+    dest: PathBuf,
+    level: u32,
+    crc: crc32fast::Hasher,
+    len: u64,
+}
+
+impl ArchiveWriter {
+    /// Starts an archive that will appear at `dest` when `finish` succeeds.
+    pub fn create(dest: &Path, level: u32, tmp_tag: &str) -> Result<ArchiveWriter> {
+        if level > 9 {
+            return Err(Error::param(
+                "--compression-level",
+                format!("expected 0-9, got {level}"),
+            ));
+        }
+        let dir = dest.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let tmp = dir.join(format!(".output.tar.gz.{tmp_tag}.tmp"));
+        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let mut writer = ArchiveWriter {
+            out: Some(BufWriter::with_capacity(1 << 20, file)),
+            tmp,
+            dest: dest.to_path_buf(),
+            level,
+            crc: crc32fast::Hasher::new(),
+            len: 0,
+        };
+        let mut head = Vec::with_capacity(527);
+        head.extend_from_slice(&GZIP_HEADER);
+        // Stored block, not final: BFINAL=0 BTYPE=00, LEN=512, NLEN=!512; then a placeholder header.
+        head.extend_from_slice(&[0x00, 0x00, 0x02, 0xff, 0xfd]);
+        head.extend_from_slice(&[0u8; 512]);
+        writer.write(&head)?;
+        Ok(writer)
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        let out = self.out.as_mut().expect("archive already finished");
+        out.write_all(bytes).map_err(|e| Error::io(&self.tmp, e))
+    }
+
+    /// Appends the next chunk of `predictions.jsonl`.
+    pub fn append(&mut self, chunk: &CompressedChunk) -> Result<()> {
+        if chunk.len == 0 {
+            return Ok(());
+        }
+        self.crc.combine(&chunk.crc);
+        self.len += chunk.len;
+        let deflated = &chunk.deflated;
+        self.write(deflated)
+    }
+
+    /// Convenience for small outputs: compresses and appends `data` on the calling thread.
+    pub fn append_bytes(&mut self, data: &[u8]) -> Result<()> {
+        let chunk = CompressedChunk::compress(data, self.level);
+        self.append(&chunk)
+    }
+
+    /// Bytes of `predictions.jsonl` written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Completes the archive and moves it to its final path. Returns the archive's size.
+    pub fn finish(mut self, mtime: u64) -> Result<u64> {
+        let mut header = tar::Header::new_gnu();
+        header
+            .set_path(MEMBER_NAME)
+            .map_err(|e| Error::io(&self.tmp, e))?;
+        header.set_size(self.len);
+        header.set_mode(0o644);
+        header.set_mtime(mtime);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_cksum();
+        let padding = ((512 - self.len % 512) % 512) as usize;
+        let tail = vec![0u8; padding + 1024];
+        let mut total = crc32fast::Hasher::new();
+        total.update(header.as_bytes());
+        total.combine(&self.crc);
+        total.update(&tail);
+        let uncompressed = 512 + self.len + tail.len() as u64;
+        let mut end = deflate_raw(&tail, self.level, FlushCompress::Finish);
+        end.extend_from_slice(&total.finalize().to_le_bytes());
+        end.extend_from_slice(&(uncompressed as u32).to_le_bytes());
+        self.write(&end)?;
+        let tmp = self.tmp.clone();
+        let out = self.out.take().expect("archive already finished");
+        let result = (|| -> io::Result<u64> {
+            let mut file = out.into_inner().map_err(|e| e.into_error())?;
+            file.seek(SeekFrom::Start(TAR_HEADER_OFFSET))?;
+            file.write_all(header.as_bytes())?;
+            let size = file.seek(SeekFrom::End(0))?;
+            file.sync_all()?;
+            fs::rename(&tmp, &self.dest)?;
+            Ok(size)
+        })();
+        match result {
+            Ok(size) => {
+                if let Some(dir) = self.dest.parent() {
+                    // Make the rename itself durable.
+                    if let Ok(d) = File::open(dir) {
+                        let _ = d.sync_all();
+                    }
+                }
+                Ok(size)
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(Error::io(&self.dest, e))
+            }
+        }
+    }
+
+    /// The temporary file's path (removed again if the writer is dropped unfinished).
+    pub fn temp_path(&self) -> &Path {
+        &self.tmp
+    }
+}
+
+impl Drop for ArchiveWriter {
+    fn drop(&mut self) {
+        if self.out.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::read::GzDecoder;
+    use std::io::Read;
+
+    fn read_member(path: &Path) -> (String, Vec<u8>) {
+        let f = File::open(path).unwrap();
+        let mut ar = tar::Archive::new(GzDecoder::new(f));
+        let mut entries = ar.entries().unwrap();
+        let mut e = entries.next().unwrap().unwrap();
+        let name = e.path().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        assert!(entries.next().is_none(), "exactly one member");
+        (name, data)
+    }
+
+    #[test]
+    fn chunks_join_into_one_readable_member() {
+        let d = tempfile::tempdir().unwrap();
+        for (level, sizes) in [
+            (6u32, vec![0usize, 1, 511, 512, 513, 70_000]),
+            (1, vec![100_000, 3]),
+            (0, vec![5]),
+        ] {
+            let dest = d.path().join(format!("l{level}/output.tar.gz"));
+            let mut w = ArchiveWriter::create(&dest, level, "t").unwrap();
+            let mut expected = Vec::new();
+            for (i, n) in sizes.iter().enumerate() {
+                let data: Vec<u8> = (0..*n)
+                    .map(|k| b"abc\n{}\"0123"[(k * 7 + i) % 11])
+                    .collect();
+                w.append(&CompressedChunk::compress(&data, level)).unwrap();
+                expected.extend_from_slice(&data);
+            }
+            assert!(!dest.exists(), "nothing at the final path before finish");
+            w.finish(1_700_000_000).unwrap();
+            let (name, data) = read_member(&dest);
+            assert_eq!(name, MEMBER_NAME);
+            assert_eq!(data, expected);
+            // A single gzip member: decoding one member consumes every byte of the file.
+            let raw = fs::read(&dest).unwrap();
+            let mut one = flate2::bufread::GzDecoder::new(&raw[..]);
+            let mut all = Vec::new();
+            one.read_to_end(&mut all).unwrap();
+            assert_eq!(all.len() % 512, 0);
+            assert!(
+                one.into_inner().is_empty(),
+                "bytes after the first gzip member"
+            );
+        }
+    }
+
+    #[test]
+    fn unfinished_writer_leaves_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let dest = d.path().join("out/output.tar.gz");
+        let w = ArchiveWriter::create(&dest, 6, "x").unwrap();
+        let tmp = w.temp_path().to_path_buf();
+        assert!(tmp.exists());
+        drop(w);
+        assert!(!tmp.exists() && !dest.exists());
+    }
+}

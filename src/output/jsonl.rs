@@ -1,0 +1,293 @@
+//! Wire format of `predictions.jsonl`, one JSON object per line, keys in this order:
+//!
+//! ```text
+//! {"File": "SampleSMStext1.txt", "Line": "0", "Classes": [{"Name": "spam", "Score": 0.9999}, {"Name": "ham", "Score": 0.0001}]}
+//! {"File": "x.txt", "Line": "2", "ErrorCode": "DOCUMENT_SIZE_EXCEEDED", "ErrorMessage": "..."}
+//! ```
+//!
+//! * `File`: the input file's key relative to the input prefix's folder.
+//! * `Line`: the 0-based line number as a JSON string; `"0"` for ONE_DOC_PER_FILE unless omitted.
+//! * `Classes` (MULTI_CLASS: top 3, descending) or `Labels` (MULTI_LABEL: top 3 plus every further
+//!   label scoring at least 0.5); `Score` is Python's `round(p, 4)` printed as `repr` prints it.
+//! * Error lines replace the result: `ErrorCode` and `ErrorMessage`.
+//!
+//! Strings are escaped as Python's `json.dumps` does by default (`ensure_ascii`): everything outside
+//! printable ASCII becomes `\uXXXX`, so the file is pure ASCII whatever the labels and file names.
+
+use std::io::Write;
+
+use crate::model::Mode;
+
+/// Spacing of the JSON objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonStyle {
+    /// `{"File": "a", ...}`: Python `json.dumps` defaults, as the documentation shows.
+    Compact,
+    /// `{ "File": "a", ... }`: as seen in captured real output.
+    Padded,
+}
+
+/// Whether ONE_DOC_PER_FILE lines carry `"Line": "0"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileLine {
+    Zero,
+    Omit,
+}
+
+/// Everything that decides the bytes of a line, fixed for a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonlFormat {
+    pub style: JsonStyle,
+    pub file_line: FileLine,
+    pub mode: Mode,
+    /// Label names, already JSON-escaped with their quotes.
+    pub labels: Vec<String>,
+}
+
+/// Appends `s` as a JSON string literal, escaped as Python's `json.dumps(ensure_ascii=True)`.
+pub fn push_json_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            '\u{8}' => out.extend_from_slice(b"\\b"),
+            '\u{c}' => out.extend_from_slice(b"\\f"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{:04x}", u);
+                }
+            }
+            c => out.push(c as u8),
+        }
+    }
+    out.push(b'"');
+}
+
+/// A JSON string literal as an owned `String`.
+pub fn json_string(s: &str) -> String {
+    let mut v = Vec::with_capacity(s.len() + 2);
+    push_json_string(&mut v, s);
+    String::from_utf8(v).unwrap_or_default()
+}
+
+/// Appends a probability as Python prints `round(p, 4)`: at most 4 decimals, trailing zeros
+/// dropped but one digit kept after the point (`0.9999`, `0.228`, `1.0`, `0.0`).
+pub fn push_score(out: &mut Vec<u8>, p: f64) {
+    let p = if p.is_finite() {
+        p.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let start = out.len();
+    let _ = write!(out, "{:.4}", p);
+    while out.len() > start + 3 && out[out.len() - 1] == b'0' && out[out.len() - 2] != b'.' {
+        out.pop();
+    }
+}
+
+impl JsonlFormat {
+    pub fn new(style: JsonStyle, file_line: FileLine, mode: Mode, labels: &[String]) -> Self {
+        JsonlFormat {
+            style,
+            file_line,
+            mode,
+            labels: labels.iter().map(|l| json_string(l)).collect(),
+        }
+    }
+
+    fn open(&self, out: &mut Vec<u8>, file_json: &str, line: Option<u64>) {
+        out.extend_from_slice(match self.style {
+            JsonStyle::Compact => b"{\"File\": ",
+            JsonStyle::Padded => b"{ \"File\": ",
+        });
+        out.extend_from_slice(file_json.as_bytes());
+        if let Some(n) = line {
+            let _ = write!(out, ", \"Line\": \"{n}\"");
+        }
+    }
+
+    fn close(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(match self.style {
+            JsonStyle::Compact => b"}\n",
+            JsonStyle::Padded => b" }\n",
+        });
+    }
+
+    /// Appends a result line. `ranked` holds label indices, best first; `probs` their scores.
+    pub fn push_prediction(
+        &self,
+        out: &mut Vec<u8>,
+        file_json: &str,
+        line: Option<u64>,
+        ranked: &[u32],
+        probs: &[f64],
+    ) {
+        self.open(out, file_json, line);
+        out.extend_from_slice(match self.mode {
+            Mode::MultiClass => b", \"Classes\": [",
+            Mode::MultiLabel => b", \"Labels\": [",
+        });
+        let pad = self.style == JsonStyle::Padded;
+        for (n, &l) in ranked.iter().enumerate() {
+            if n > 0 {
+                out.extend_from_slice(b", ");
+            }
+            out.extend_from_slice(if pad { b"{ \"Name\": " } else { b"{\"Name\": " });
+            out.extend_from_slice(self.labels[l as usize].as_bytes());
+            out.extend_from_slice(b", \"Score\": ");
+            push_score(out, probs[l as usize]);
+            out.extend_from_slice(if pad { b" }" } else { b"}" });
+        }
+        out.push(b']');
+        self.close(out);
+    }
+
+    /// Appends an error line in place of a result.
+    pub fn push_error(
+        &self,
+        out: &mut Vec<u8>,
+        file_json: &str,
+        line: Option<u64>,
+        code: &str,
+        message: &str,
+    ) {
+        self.open(out, file_json, line);
+        out.extend_from_slice(b", \"ErrorCode\": ");
+        push_json_string(out, code);
+        out.extend_from_slice(b", \"ErrorMessage\": ");
+        push_json_string(out, message);
+        self.close(out);
+    }
+}
+
+/// Ranks labels for output: MULTI_CLASS keeps the best 3; MULTI_LABEL the best 3 plus every
+/// further label at 0.5 or more. Ties go to the label that sorts first.
+pub fn rank_into(mode: Mode, probs: &[f64], ranked: &mut Vec<u32>) {
+    ranked.clear();
+    ranked.extend(0..probs.len() as u32);
+    let by_score = |a: &u32, b: &u32| {
+        probs[*b as usize]
+            .total_cmp(&probs[*a as usize])
+            .then(a.cmp(b))
+    };
+    match mode {
+        Mode::MultiClass => {
+            if ranked.len() > 3 {
+                ranked.select_nth_unstable_by(2, by_score);
+                ranked.truncate(3);
+            }
+            ranked.sort_unstable_by(by_score);
+        }
+        Mode::MultiLabel => {
+            ranked.sort_unstable_by(by_score);
+            let keep = ranked
+                .iter()
+                .enumerate()
+                .take_while(|(i, &l)| *i < 3 || probs[l as usize] >= 0.5)
+                .count();
+            ranked.truncate(keep);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(p: f64) -> String {
+        let mut v = Vec::new();
+        push_score(&mut v, p);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn scores_print_like_python_round_4() {
+        // Expected values from Python 3: repr(round(p, 4)).
+        let cases = [
+            (0.99991234, "0.9999"),
+            (0.22800001, "0.228"),
+            (0.5, "0.5"),
+            (0.99996, "1.0"),
+            (0.0, "0.0"),
+            (0.00004, "0.0"),
+            (0.00005001, "0.0001"),
+            (1.0, "1.0"),
+            (0.1, "0.1"),
+            (0.03125, "0.0312"),
+            (0.09375, "0.0938"),
+        ];
+        for (p, want) in cases {
+            assert_eq!(s(p), want, "p = {p}");
+        }
+    }
+
+    #[test]
+    fn escaping_matches_python_ensure_ascii() {
+        // json.dumps('a"b\\c\n\u00e9\U0001F600\x01') in Python 3.
+        assert_eq!(
+            json_string("a\"b\\c\né😀\u{1}"),
+            r#""a\"b\\c\n\u00e9\ud83d\ude00\u0001""#
+        );
+        assert_eq!(json_string("\u{7f}"), r#""\u007f""#);
+    }
+
+    #[test]
+    fn lines_match_the_documented_shape() {
+        let labels = vec!["ham".to_string(), "spam".to_string()];
+        let f = JsonlFormat::new(
+            JsonStyle::Compact,
+            FileLine::Zero,
+            Mode::MultiClass,
+            &labels,
+        );
+        let mut out = Vec::new();
+        f.push_prediction(
+            &mut out,
+            &json_string("SampleSMStext1.txt"),
+            Some(0),
+            &[1, 0],
+            &[0.00004, 0.99996 - 1e-9],
+        );
+        f.push_error(
+            &mut out,
+            &json_string("x.txt"),
+            Some(2),
+            "DOCUMENT_SIZE_EXCEEDED",
+            "Document size exceeds maximum size limit 10 bytes.",
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            concat!(
+                "{\"File\": \"SampleSMStext1.txt\", \"Line\": \"0\", \"Classes\": [{\"Name\": \"spam\", \"Score\": 1.0}, {\"Name\": \"ham\", \"Score\": 0.0}]}\n",
+                "{\"File\": \"x.txt\", \"Line\": \"2\", \"ErrorCode\": \"DOCUMENT_SIZE_EXCEEDED\", \"ErrorMessage\": \"Document size exceeds maximum size limit 10 bytes.\"}\n"
+            )
+        );
+        let p = JsonlFormat::new(JsonStyle::Padded, FileLine::Omit, Mode::MultiLabel, &labels);
+        let mut out = Vec::new();
+        p.push_prediction(&mut out, &json_string("f"), None, &[0], &[0.25, 0.0]);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{ \"File\": \"f\", \"Labels\": [{ \"Name\": \"ham\", \"Score\": 0.25 }] }\n"
+        );
+    }
+
+    #[test]
+    fn ranking_rules() {
+        let mut r = Vec::new();
+        rank_into(Mode::MultiClass, &[0.1, 0.4, 0.2, 0.3], &mut r);
+        assert_eq!(r, [1, 3, 2]);
+        rank_into(Mode::MultiClass, &[0.3, 0.7], &mut r);
+        assert_eq!(r, [1, 0]);
+        rank_into(Mode::MultiClass, &[0.25, 0.25, 0.25, 0.25], &mut r);
+        assert_eq!(r, [0, 1, 2]);
+        rank_into(Mode::MultiLabel, &[0.9, 0.8, 0.1, 0.7, 0.6, 0.2], &mut r);
+        assert_eq!(r, [0, 1, 3, 4]);
+        rank_into(Mode::MultiLabel, &[0.1, 0.2], &mut r);
+        assert_eq!(r, [1, 0]);
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests: one binary (see matklad's "Delete Cargo Integration Tests"), each module
+//! running the real `docclass` binary on small fixtures in a fresh temporary folder.
+
+mod classify;
+mod train;
+mod util;

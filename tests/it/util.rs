@@ -1,0 +1,140 @@
+//! `Workdir`: a temporary folder per test, a way to run the built binary in it, and readers for
+//! the archives it writes.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+/// The repository root (for fixtures and the shipped models).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> String {
+    repo()
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        Workdir {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    /// `join` as a string argument.
+    pub fn arg(&self, p: &str) -> String {
+        self.join(p).display().to_string()
+    }
+
+    pub fn write(&self, p: &str, bytes: impl AsRef<[u8]>) {
+        let path = self.join(p);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, bytes).unwrap();
+    }
+
+    /// Runs `docclass ARGS` in this folder (job store and registry default to it).
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_docclass"))
+            .args(args)
+            .current_dir(self.path())
+            .env_remove("DOCCLASS_MODEL_REGISTRY")
+            .env_remove("DOCCLASS_JOB_STORE")
+            .output()
+            .unwrap()
+    }
+
+    /// Runs and asserts success; returns stdout parsed as JSON.
+    pub fn ok(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "docclass {args:?} failed with {:?}\nstderr:\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Runs, asserts the exit code, returns stderr.
+    pub fn fails(&self, code: i32, args: &[&str]) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "docclass {args:?}\nstderr:\n{stderr}"
+        );
+        stderr
+    }
+
+    /// The archive path a finished job reports (relative paths are relative to this folder).
+    pub fn archive(&self, job: &serde_json::Value) -> PathBuf {
+        let uri = job["DocumentClassificationJobProperties"]["OutputDataConfig"]["S3Uri"]
+            .as_str()
+            .unwrap();
+        self.path().join(uri)
+    }
+
+    /// Trains a small model from a fixture into this folder's registry.
+    pub fn train_small(&self, name: &str, fixture_name: &str, extra: &[&str]) {
+        let train = fixture(fixture_name);
+        let mut args = vec![
+            "train",
+            "--name",
+            name,
+            "--train",
+            &train,
+            "--n-features-log2",
+            "14",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        self.ok(&args);
+    }
+}
+
+/// Reads `predictions.jsonl` out of an archive, asserting it is the only member.
+pub fn predictions(archive: &Path) -> String {
+    let f = fs::File::open(archive).unwrap();
+    let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(f));
+    let mut entries = ar.entries().unwrap();
+    let mut e = entries.next().expect("one member").unwrap();
+    assert_eq!(e.path().unwrap().to_str().unwrap(), "predictions.jsonl");
+    let mut s = String::new();
+    e.read_to_string(&mut s).unwrap();
+    assert!(
+        entries.next().is_none(),
+        "only predictions.jsonl in the archive"
+    );
+    s
+}
+
+/// Every line of `predictions.jsonl` parsed as JSON.
+pub fn prediction_values(archive: &Path) -> Vec<serde_json::Value> {
+    predictions(archive)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
