@@ -1,1 +1,197 @@
-fn main() {}
+//! Criterion benches, one group per stage of the hot path, each with `Throughput::Bytes`:
+//! split (line cutting), tokenize_hash (vectorizing), score (linear model), jsonl+compress
+//! (writing and deflating prediction lines), and end_to_end (a whole job into output.tar.gz).
+
+mod common;
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use docclass::aws::Identity;
+use docclass::input::split::{chunk_ends, LineIter};
+use docclass::input::{uri, MmapChoice, SplitMode, Utf8Policy};
+use docclass::job::run::{classify_into, ClassifyConfig, UNIT_BYTES};
+use docclass::model::Classifier;
+use docclass::output::archive::CompressedChunk;
+use docclass::output::jsonl::{json_string, rank_into, FileLine, JsonStyle, JsonlFormat};
+use docclass::text::{SparseVec, VectorizerScratch};
+
+fn model() -> Classifier {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/spam-ham");
+    Classifier::load(&dir).expect("the shipped model models/spam-ham")
+}
+
+fn split(c: &mut Criterion) {
+    let mut g = c.benchmark_group("split");
+    for n in [10_000usize, 100_000] {
+        let text = common::corpus(n, 1);
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_with_input(BenchmarkId::new("lines", n), text.as_bytes(), |b, data| {
+            b.iter(|| LineIter::new(black_box(data)).count())
+        });
+        g.bench_with_input(
+            BenchmarkId::new("chunk_ends", n),
+            text.as_bytes(),
+            |b, data| b.iter(|| chunk_ends(black_box(data), UNIT_BYTES).len()),
+        );
+    }
+    g.finish();
+}
+
+fn tokenize_hash(c: &mut Criterion) {
+    let m = model();
+    let text = common::corpus(10_000, 2);
+    let mut g = c.benchmark_group("tokenize_hash");
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("vectorize_10k_lines", |b| {
+        let mut scratch = VectorizerScratch::default();
+        let mut v = SparseVec::default();
+        b.iter(|| {
+            let mut nnz = 0;
+            for line in text.lines() {
+                m.vectorizer.vectorize_into(line, &mut scratch, &mut v);
+                nnz += v.len();
+            }
+            nnz
+        })
+    });
+    g.finish();
+}
+
+fn score(c: &mut Criterion) {
+    let m = model();
+    let text = common::corpus(10_000, 3);
+    let mut scratch = VectorizerScratch::default();
+    let vecs: Vec<SparseVec> = text
+        .lines()
+        .map(|l| {
+            let mut v = SparseVec::default();
+            m.vectorizer.vectorize_into(l, &mut scratch, &mut v);
+            v
+        })
+        .collect();
+    let mut g = c.benchmark_group("score");
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("probabilities_10k_docs", |b| {
+        let (mut z, mut p) = (Vec::new(), Vec::new());
+        b.iter(|| {
+            let mut acc = 0.0;
+            for v in &vecs {
+                m.model.probabilities_into(v, &mut z, &mut p);
+                acc += p[0];
+            }
+            acc
+        })
+    });
+    g.finish();
+}
+
+fn jsonl_compress(c: &mut Criterion) {
+    let m = model();
+    let format = JsonlFormat::new(
+        JsonStyle::Compact,
+        FileLine::Zero,
+        m.model.mode(),
+        m.model.labels(),
+    );
+    let file = json_string("messages.txt");
+    let probs = [0.1234, 0.8766];
+    let mut ranked = Vec::new();
+    rank_into(m.model.mode(), &probs, &mut ranked);
+    let mut lines = Vec::new();
+    for i in 0..10_000u64 {
+        format.push_prediction(&mut lines, &file, Some(i), &ranked, &probs);
+    }
+    let mut g = c.benchmark_group("jsonl_compress");
+    g.throughput(Throughput::Bytes(lines.len() as u64));
+    g.bench_function("write_10k_lines", |b| {
+        let mut out = Vec::with_capacity(lines.len());
+        b.iter(|| {
+            out.clear();
+            for i in 0..10_000u64 {
+                format.push_prediction(&mut out, &file, Some(i), &ranked, &probs);
+            }
+            out.len()
+        })
+    });
+    for level in [1u32, 6] {
+        g.bench_with_input(
+            BenchmarkId::new("deflate_level", level),
+            &level,
+            |b, &level| {
+                b.iter(|| {
+                    CompressedChunk::compress(black_box(&lines), level)
+                        .deflated
+                        .len()
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let m = model();
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = c.benchmark_group("end_to_end");
+    g.sample_size(10);
+    for n in [20_000usize, 200_000] {
+        let text = common::corpus(n, 4);
+        let input = dir.path().join(format!("in{n}/messages.txt"));
+        std::fs::create_dir_all(input.parent().unwrap()).unwrap();
+        std::fs::write(&input, &text).unwrap();
+        let listing = uri::list(input.to_str().unwrap()).unwrap();
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_with_input(
+            BenchmarkId::new("one_doc_per_line", n),
+            &listing,
+            |b, listing| {
+                let mut k = 0u64;
+                b.iter(|| {
+                    k += 1;
+                    let cfg = ClassifyConfig {
+                        input_uri: input.display().to_string(),
+                        split: SplitMode::OnePerLine,
+                        output_uri: dir.path().join("out").display().to_string(),
+                        job_id: format!("{k:032x}"),
+                        job_name: None,
+                        identity: Identity::default(),
+                        utf8: Utf8Policy::SkipRest,
+                        max_line_bytes: 1 << 20,
+                        max_file_bytes: 10 << 20,
+                        style: JsonStyle::Compact,
+                        file_line: FileLine::Zero,
+                        compression_level: 6,
+                        mmap: MmapChoice::Auto,
+                        unit_bytes: UNIT_BYTES,
+                    };
+                    let dest = dir.path().join(format!("out/{k}.tar.gz"));
+                    let counts = classify_into(
+                        &cfg,
+                        &m,
+                        listing,
+                        &dest,
+                        &mut |_| {},
+                        &AtomicBool::new(false),
+                    )
+                    .unwrap();
+                    std::fs::remove_file(&dest).unwrap();
+                    counts.documents
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    split,
+    tokenize_hash,
+    score,
+    jsonl_compress,
+    end_to_end
+);
+criterion_main!(benches);

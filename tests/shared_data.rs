@@ -71,7 +71,10 @@ fn shipped_spam_ham_model_is_reproducible() {
     for f in ["weights.bin", "model.json", "confusion_matrix.json"] {
         let built = std::fs::read(reg.path().join("spam-ham").join(f)).unwrap();
         let shipped = std::fs::read(repo().join("models/spam-ham").join(f)).unwrap();
-        assert!(built == shipped, "{f} differs from the shipped model: retrain with the README command");
+        assert!(
+            built == shipped,
+            "{f} differs from the shipped model: retrain with the README command"
+        );
     }
 }
 
@@ -80,7 +83,16 @@ fn sms_spam_cross_validation() {
     let train = data("sms_spam/train.csv");
     let cv = docclass(
         &repo(),
-        &["cross-validate", "--train", &train, "--class-weight", "balanced", "--char-ngrams", "1-4", "-q"],
+        &[
+            "cross-validate",
+            "--train",
+            &train,
+            "--class-weight",
+            "balanced",
+            "--char-ngrams",
+            "1-4",
+            "-q",
+        ],
     );
     let (acc, f1, recall) = pooled(&cv, "spam");
     assert!(acc >= 0.988, "accuracy {acc}");
@@ -94,8 +106,18 @@ fn spamassassin_cross_validation() {
     let cv = docclass(
         &repo(),
         &[
-            "cross-validate", "--train", &train, "--format", "LABEL_FOLDERS", "--on-invalid-utf8", "lossy",
-            "--char-ngrams", "none", "--c", "100", "-q",
+            "cross-validate",
+            "--train",
+            &train,
+            "--format",
+            "LABEL_FOLDERS",
+            "--on-invalid-utf8",
+            "lossy",
+            "--char-ngrams",
+            "none",
+            "--c",
+            "100",
+            "-q",
         ],
     );
     let (acc, f1, _) = pooled(&cv, "spam");
@@ -111,8 +133,22 @@ fn news20_train_and_classify_one_doc_per_file() {
     let props = docclass(
         w.path(),
         &[
-            "train", "--name", "news20", "--train", &train, "--format", "LABEL_FOLDERS", "--on-invalid-utf8",
-            "lossy", "--char-ngrams", "none", "--n-features-log2", "18", "--model-registry", &reg, "-q",
+            "train",
+            "--name",
+            "news20",
+            "--train",
+            &train,
+            "--format",
+            "LABEL_FOLDERS",
+            "--on-invalid-utf8",
+            "lossy",
+            "--char-ngrams",
+            "none",
+            "--n-features-log2",
+            "18",
+            "--model-registry",
+            &reg,
+            "-q",
         ],
     );
     let meta = &props["DocumentClassifierProperties"]["ClassifierMetadata"];
@@ -124,8 +160,20 @@ fn news20_train_and_classify_one_doc_per_file() {
     let job = docclass(
         w.path(),
         &[
-            "classify", "--input", &input, "--input-format", "ONE_DOC_PER_FILE", "--model", "news20",
-            "--model-registry", &reg, "--output", "out/", "--on-invalid-utf8", "lossy", "-q",
+            "classify",
+            "--input",
+            &input,
+            "--input-format",
+            "ONE_DOC_PER_FILE",
+            "--model",
+            "news20",
+            "--model-registry",
+            &reg,
+            "--output",
+            "out/",
+            "--on-invalid-utf8",
+            "lossy",
+            "-q",
         ],
     );
     let counts = &job["DocumentClassificationJobProperties"]["Docclass"]["Counts"];

@@ -30,6 +30,7 @@ import argparse
 import csv
 import json
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -112,10 +113,14 @@ def ft_clean(text):
 def fasttext_peer(epoch, lr, workdir):
     def fit(texts, labels):
         # The training file is prepared before the clock starts (see timing).
+        # fastText streams the file in order and does not shuffle it; our
+        # documents are sorted by label, so the lines are shuffled (fixed seed,
+        # the data set's split seed) or SGD mostly learns the last labels.
+        lines = [f"__label__{y} {ft_clean(t)}\n" for y, t in zip(labels, texts)]
+        random.Random(20261129).shuffle(lines)
         path = os.path.join(workdir, "train.txt")
         with open(path, "w", encoding="utf-8") as f:
-            for label, text in zip(labels, texts):
-                f.write(f"__label__{label} {ft_clean(text)}\n")
+            f.writelines(lines)
         t0 = time.perf_counter()
         # thread=1 with a fixed seed makes fastText deterministic.
         model = fasttext.train_supervised(
