@@ -159,10 +159,66 @@ impl LinearModel {
         }
     }
 
+    /// Head scores straight from term frequencies: applies `idf` (when not empty) and L2
+    /// normalisation on the fly, giving the same scores as `decision_into` on the weighted vector
+    /// in one pass over the features (the classification hot path).
+    #[inline]
+    pub fn decision_tf_into(&self, tf: &SparseVec, idf: &[f32], l2: bool, z: &mut Vec<f64>) {
+        let m = self.heads;
+        let mut sumsq = 0.0f32;
+        z.clear();
+        if m == 1 {
+            let mut acc = 0.0f32;
+            for (j, v) in tf.iter() {
+                let v = if idf.is_empty() {
+                    v
+                } else {
+                    v * idf[j as usize]
+                };
+                sumsq += v * v;
+                acc += v * self.weights[j as usize];
+            }
+            let scale = if l2 && sumsq > 0.0 {
+                1.0 / sumsq.sqrt()
+            } else {
+                1.0
+            };
+            z.push((acc * scale + self.bias[0]) as f64);
+            return;
+        }
+        z.resize(m, 0.0);
+        for (j, v) in tf.iter() {
+            let v = if idf.is_empty() {
+                v
+            } else {
+                v * idf[j as usize]
+            };
+            sumsq += v * v;
+            let row = &self.weights[j as usize * m..j as usize * m + m];
+            for (a, w) in z.iter_mut().zip(row) {
+                *a += (v * w) as f64;
+            }
+        }
+        let scale = if l2 && sumsq > 0.0 {
+            1.0 / (sumsq as f64).sqrt()
+        } else {
+            1.0
+        };
+        for (a, b) in z.iter_mut().zip(&self.bias) {
+            *a = *a * scale + *b as f64;
+        }
+    }
+
     /// Probability per label (in `labels()` order) into `probs`; `z` is scratch.
     #[inline]
     pub fn probabilities_into(&self, x: &SparseVec, z: &mut Vec<f64>, probs: &mut Vec<f64>) {
         self.decision_into(x, z);
+        self.link_into(z, probs);
+    }
+
+    /// Turns head scores into probabilities per label: sigmoid or softmax by mode.
+    #[inline]
+    pub fn link_into(&self, z: &[f64], probs: &mut Vec<f64>) {
         probs.clear();
         match (self.mode, self.heads) {
             (Mode::MultiClass, 1) => {
@@ -263,6 +319,40 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("expected 12 weights"), "{err}");
+    }
+
+    #[test]
+    fn fused_scoring_matches_weigh_then_score() {
+        use crate::text::{FeatureSpec, HashingVectorizer, VectorizerScratch};
+        let spec = FeatureSpec {
+            n_features_log2: 10,
+            ..FeatureSpec::default()
+        };
+        let idf: Vec<f32> = (0..1024).map(|i| 1.0 + (i % 7) as f32 * 0.3).collect();
+        let v = HashingVectorizer::with_idf(spec, idf).unwrap();
+        for heads_labels in [2usize, 3] {
+            let heads = Mode::MultiClass.heads(heads_labels);
+            let w: Vec<f32> = (0..1024 * heads)
+                .map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0)
+                .collect();
+            let labels = (0..heads_labels).map(|i| i.to_string()).collect();
+            let m = LinearModel::new(labels, Mode::MultiClass, 1024, w, vec![0.25; heads]).unwrap();
+            let mut scratch = VectorizerScratch::default();
+            let mut tf = SparseVec::default();
+            v.term_frequencies_into(
+                "win win a FREE prize now, call 0800 123",
+                &mut scratch,
+                &mut tf,
+            );
+            let mut weighted = tf.clone();
+            v.weigh(&mut weighted);
+            let (mut z1, mut z2) = (Vec::new(), Vec::new());
+            m.decision_into(&weighted, &mut z1);
+            m.decision_tf_into(&tf, v.idf(), true, &mut z2);
+            for (a, b) in z1.iter().zip(&z2) {
+                assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+            }
+        }
     }
 
     #[test]

@@ -227,6 +227,26 @@ mod tests {
     }
 
     #[test]
+    fn fast_path_agrees_with_exact_formatting() {
+        // Every probability on a fine grid, plus values just around rounding boundaries.
+        let mut p = 0.0f64;
+        while p <= 1.0 {
+            for q in [p, p + 4.99e-5, p + 5.01e-5, (p + 5e-5).min(1.0)] {
+                let q = q.min(1.0);
+                let mut exact = format!("{:.4}", q).into_bytes();
+                while exact.len() > 3
+                    && exact[exact.len() - 1] == b'0'
+                    && exact[exact.len() - 2] != b'.'
+                {
+                    exact.pop();
+                }
+                assert_eq!(s(q), String::from_utf8(exact).unwrap(), "p = {q:e}");
+            }
+            p += 0.000_37;
+        }
+    }
+
+    #[test]
     fn escaping_matches_python_ensure_ascii() {
         // json.dumps('a"b\\c\n\u00e9\U0001F600\x01') in Python 3.
         assert_eq!(
