@@ -83,8 +83,20 @@ pub fn push_score(out: &mut Vec<u8>, p: f64) {
     } else {
         0.0
     };
+    let x = p * 1e4;
+    let frac = x - x.floor();
     let start = out.len();
-    let _ = write!(out, "{:.4}", p);
+    if (frac - 0.5).abs() < 1e-6 {
+        // Too close to a tie for the scaled product to decide: format the exact binary value.
+        let _ = write!(out, "{:.4}", p);
+    } else {
+        let q = x.round() as u32;
+        out.push(b'0' + (q / 10_000) as u8);
+        out.push(b'.');
+        for div in [1000, 100, 10, 1] {
+            out.push(b'0' + (q / div % 10) as u8);
+        }
+    }
     while out.len() > start + 3 && out[out.len() - 1] == b'0' && out[out.len() - 2] != b'.' {
         out.pop();
     }

@@ -10,6 +10,8 @@ use crate::error::{Error, Result};
 
 /// Longest word n-gram supported.
 pub const MAX_WORD_NGRAM: u32 = 4;
+/// Feature spaces up to this size count occurrences in a dense byte array (4 MiB per thread).
+const DENSE_COUNT_MAX_LOG2: u32 = 22;
 /// Longest character n-gram supported.
 pub const MAX_CHAR_NGRAM: u32 = 8;
 
@@ -138,6 +140,9 @@ pub struct VectorizerScratch {
     /// its position in the output.
     keys: Vec<u32>,
     slots: Vec<u32>,
+    /// Dense per-feature counts (all zero between documents) and counts beyond 255.
+    counts: Vec<u8>,
+    spill: Vec<(u32, u32)>,
 }
 
 /// Turns text into `SparseVec`s as its `FeatureSpec` says. Cheap to share across threads.
@@ -309,45 +314,10 @@ impl HashingVectorizer {
     ) {
         self.hash_into(text, scratch);
         out.clear();
-        let VectorizerScratch {
-            raw, keys, slots, ..
-        } = scratch;
-        // Counting through a small open-addressing table (twice the occurrences, a power of two)
-        // is several times faster than sorting the occurrences. Indices are hash bits already, so
-        // their low bits serve as the home slot.
-        let cap = (raw.len() * 2).next_power_of_two().max(16);
-        if keys.len() < cap {
-            keys.resize(cap, u32::MAX);
-            slots.resize(cap, 0);
-        }
-        let mask = cap - 1;
-        let (keys, slots) = (&mut keys[..cap], &mut slots[..cap]);
-        for &j in raw.iter() {
-            let mut slot = j as usize & mask;
-            loop {
-                let k = keys[slot];
-                if k == j {
-                    out.val[slots[slot] as usize] += 1.0;
-                    break;
-                }
-                if k == u32::MAX {
-                    keys[slot] = j;
-                    slots[slot] = out.idx.len() as u32;
-                    out.idx.push(j);
-                    out.val.push(1.0);
-                    break;
-                }
-                slot = (slot + 1) & mask;
-            }
-        }
-        // Reset only the used slots: clearing from each key's home slot to the next empty slot
-        // clears every run of the table.
-        for &j in &out.idx {
-            let mut slot = j as usize & mask;
-            while keys[slot] != u32::MAX {
-                keys[slot] = u32::MAX;
-                slot = (slot + 1) & mask;
-            }
+        if self.spec.n_features_log2 <= DENSE_COUNT_MAX_LOG2 {
+            count_dense(scratch, self.spec.n_features(), out);
+        } else {
+            count_table(scratch, out);
         }
         if self.spec.sublinear_tf {
             for v in out.val.iter_mut() {
@@ -380,6 +350,91 @@ impl HashingVectorizer {
         let mut out = SparseVec::default();
         self.vectorize_into(text, &mut scratch, &mut out);
         out
+    }
+}
+
+/// Counts occurrences with a per-thread byte array indexed by feature: no probing and no
+/// data-dependent branches (every occurrence is written to the output, and the write is kept
+/// only when the feature's count was zero). Counts above 255 spill to a short side list.
+fn count_dense(scratch: &mut VectorizerScratch, n_features: usize, out: &mut SparseVec) {
+    let VectorizerScratch {
+        raw, counts, spill, ..
+    } = scratch;
+    if counts.len() != n_features {
+        counts.clear();
+        counts.resize(n_features, 0);
+    }
+    out.idx.resize(raw.len(), 0);
+    let mut n = 0usize;
+    for &j in raw.iter() {
+        let c = &mut counts[j as usize];
+        out.idx[n] = j;
+        n += usize::from(*c == 0);
+        if *c == u8::MAX {
+            match spill.iter_mut().find(|(k, _)| *k == j) {
+                Some((_, extra)) => *extra += 1,
+                None => spill.push((j, 1)),
+            }
+        } else {
+            *c += 1;
+        }
+    }
+    out.idx.truncate(n);
+    out.val.clear();
+    out.val.extend(
+        out.idx
+            .iter()
+            .map(|&j| std::mem::take(&mut counts[j as usize]) as f32),
+    );
+    for (j, extra) in spill.drain(..) {
+        if let Some(pos) = out.idx.iter().position(|&k| k == j) {
+            out.val[pos] += extra as f32;
+        }
+    }
+}
+
+/// Counts occurrences through a small open-addressing table (twice the occurrences, a power of
+/// two), for feature spaces too large for `count_dense`.
+fn count_table(scratch: &mut VectorizerScratch, out: &mut SparseVec) {
+    let VectorizerScratch {
+        raw, keys, slots, ..
+    } = scratch;
+    // Counting through a small open-addressing table (twice the occurrences, a power of two)
+    // is several times faster than sorting the occurrences. Indices are hash bits already, so
+    // their low bits serve as the home slot.
+    let cap = (raw.len() * 2).next_power_of_two().max(16);
+    if keys.len() < cap {
+        keys.resize(cap, u32::MAX);
+        slots.resize(cap, 0);
+    }
+    let mask = cap - 1;
+    let (keys, slots) = (&mut keys[..cap], &mut slots[..cap]);
+    for &j in raw.iter() {
+        let mut slot = j as usize & mask;
+        loop {
+            let k = keys[slot];
+            if k == j {
+                out.val[slots[slot] as usize] += 1.0;
+                break;
+            }
+            if k == u32::MAX {
+                keys[slot] = j;
+                slots[slot] = out.idx.len() as u32;
+                out.idx.push(j);
+                out.val.push(1.0);
+                break;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+    // Reset only the used slots: clearing from each key's home slot to the next empty slot
+    // clears every run of the table.
+    for &j in &out.idx {
+        let mut slot = j as usize & mask;
+        while keys[slot] != u32::MAX {
+            keys[slot] = u32::MAX;
+            slot = (slot + 1) & mask;
+        }
     }
 }
 
@@ -604,6 +659,32 @@ mod tests {
             let v = HashingVectorizer::new(FeatureSpec { n_features_log2: log2, ..FeatureSpec::default() }).unwrap();
             let x = v.vectorize(&text);
             proptest::prop_assert!(x.idx.iter().all(|&i| (i as usize) < (1usize << log2)));
+        }
+    }
+
+    #[test]
+    fn dense_and_table_counting_agree() {
+        // 300 repeats of one word overflow the byte counters into the spill list.
+        let text = format!("{} tail words here", "spam ".repeat(300));
+        let small = HashingVectorizer::new(FeatureSpec {
+            n_features_log2: 22,
+            ..FeatureSpec::default()
+        })
+        .unwrap();
+        let large = HashingVectorizer::new(FeatureSpec {
+            n_features_log2: 23,
+            ..FeatureSpec::default()
+        })
+        .unwrap();
+        let (mut s1, mut s2) = (VectorizerScratch::default(), VectorizerScratch::default());
+        for _ in 0..2 {
+            let (mut a, mut b) = (SparseVec::default(), SparseVec::default());
+            small.hash_into(&text, &mut s1);
+            count_dense(&mut s1, small.spec().n_features(), &mut a);
+            s2.raw = s1.raw.clone();
+            count_table(&mut s2, &mut b);
+            assert_eq!(a, b);
+            assert!(a.val.iter().any(|&v| v >= 300.0));
         }
     }
 
