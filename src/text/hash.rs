@@ -671,11 +671,6 @@ mod tests {
             ..FeatureSpec::default()
         })
         .unwrap();
-        let large = HashingVectorizer::new(FeatureSpec {
-            n_features_log2: 23,
-            ..FeatureSpec::default()
-        })
-        .unwrap();
         let (mut s1, mut s2) = (VectorizerScratch::default(), VectorizerScratch::default());
         for _ in 0..2 {
             let (mut a, mut b) = (SparseVec::default(), SparseVec::default());
