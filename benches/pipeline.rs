@@ -166,6 +166,7 @@ fn end_to_end(c: &mut Criterion) {
                         compression_level: 6,
                         mmap: MmapChoice::Auto,
                         unit_bytes: UNIT_BYTES,
+                        s3_root: None,
                     };
                     let dest = dir.path().join(format!("out/{k}.tar.gz"));
                     let counts = classify_into(

@@ -36,6 +36,41 @@ pub enum Command {
     DescribeDocumentClassificationJob(DescribeJobArgs),
     /// List classification jobs in the job store.
     ListDocumentClassificationJobs(ListJobsArgs),
+    /// Serve Comprehend's API on 127.0.0.1 for the AWS CLI, boto3 and SDKs (--endpoint-url).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but loopback exposes the service to the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Port (0 picks a free one; the chosen address is printed on stdout).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Map s3://bucket/key to DIR/bucket/key for job input, output and training data.
+    #[arg(long, value_name = "DIR")]
+    pub s3_root: Option<PathBuf>,
+    /// Folder for job records and classifiers in training (shared with `docclass classify`'s job store parent).
+    #[arg(long, default_value = ".docclass")]
+    pub state_dir: PathBuf,
+    /// Jobs (classification or training) running at once; the rest wait as SUBMITTED.
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Access key id clients sign with (SigV4).
+    #[arg(long, env = "DOCCLASS_ACCESS_KEY_ID")]
+    pub access_key_id: Option<String>,
+    /// Secret access key clients sign with (SigV4).
+    #[arg(long, env = "DOCCLASS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub secret_access_key: Option<String>,
+    /// Accept unsigned and wrongly signed requests (local experiments only).
+    #[arg(long)]
+    pub no_verify_signatures: bool,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    pub max_body_bytes: usize,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 /// Where ARNs point and models live.
@@ -243,6 +278,9 @@ pub struct ClassifyArgs {
     /// Folder of job records.
     #[arg(long, env = "DOCCLASS_JOB_STORE", default_value = ".docclass/jobs")]
     pub job_store: PathBuf,
+    /// Map s3://bucket/key URIs to DIR/bucket/key (offline stand-in for S3).
+    #[arg(long, value_name = "DIR")]
+    pub s3_root: Option<PathBuf>,
     /// Size of one work unit in bytes (tests use small units to exercise chunking).
     #[arg(long, default_value_t = docclass::job::run::UNIT_BYTES, hide = true)]
     pub unit_bytes: usize,

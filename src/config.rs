@@ -14,6 +14,7 @@ use docclass::job::train::TrainConfig;
 use docclass::model::registry::Registry;
 use docclass::model::{ClassWeight, Mode, TrainParams};
 use docclass::output::{FileLine, JsonStyle};
+use docclass::service::{Credentials, HttpConfig, ServiceConfig};
 use docclass::text::FeatureSpec;
 
 /// A bad flag value: exits with status 2, naming the flag.
@@ -310,7 +311,51 @@ pub fn classify_config(
         compression_level: a.compression_level,
         mmap,
         unit_bytes: a.unit_bytes.max(1),
+        s3_root: a.s3_root.clone(),
     };
     cfg.validate()?;
     Ok(cfg)
+}
+
+pub fn serve_config(a: &crate::cli::ServeArgs) -> Result<(ServiceConfig, HttpConfig)> {
+    let registry = registry(&a.registry)?;
+    if a.concurrency == 0 {
+        return Err(bad(
+            "--concurrency",
+            "expected at least 1, got 0".to_string(),
+        ));
+    }
+    let keys = match (&a.access_key_id, &a.secret_access_key) {
+        (Some(id), Some(secret)) => vec![Credentials {
+            access_key_id: id.clone(),
+            secret_access_key: secret.clone(),
+        }],
+        (None, None) => Vec::new(),
+        _ => {
+            return Err(bad(
+                "--access-key-id/--secret-access-key",
+                "give both, or neither".to_string(),
+            ))
+        }
+    };
+    if keys.is_empty() && !a.no_verify_signatures {
+        return Err(bad(
+            "--access-key-id",
+            "requests are signature-checked: give --access-key-id and --secret-access-key (the keys your AWS CLI or SDK uses), or --no-verify-signatures for unsigned local use".to_string(),
+        ));
+    }
+    let service = ServiceConfig {
+        state_dir: a.state_dir.clone(),
+        s3_root: a.s3_root.clone(),
+        concurrency: a.concurrency,
+        registry: registry.clone(),
+    };
+    let http = HttpConfig {
+        addr: std::net::SocketAddr::new(a.host, a.port),
+        keys,
+        verify_signatures: !a.no_verify_signatures,
+        max_body_bytes: a.max_body_bytes,
+        default_region: registry.identity.region.clone(),
+    };
+    Ok((service, http))
 }

@@ -11,6 +11,9 @@
 //! 5. [`job`]: the glue (`run` for classification, `train` for training) and the job records
 //!    (`record`, `store`) in Comprehend's `DocumentClassificationJobProperties` shape.
 //!
+//! `service` serves Comprehend's wire protocol over the same engine, job store and registry, so
+//! the AWS CLI and boto3 run docclass jobs with `--endpoint-url`.
+//!
 //! Training reads labelled data (`input::labeled`), shares stage 2 with classification, fits
 //! the model with sparse L-BFGS (`model::train`) and evaluates it as Comprehend reports it
 //! (`model::metrics`).
@@ -21,6 +24,7 @@ pub mod input;
 pub mod job;
 pub mod model;
 pub mod output;
+pub mod service;
 pub mod shorthand;
 pub mod text;
 

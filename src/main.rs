@@ -161,6 +161,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print_json(&serde_json::json!({"DocumentClassifierPropertiesList": list}))?;
         }
         Command::Classify(a) => return classify(a),
+        Command::Serve(a) => {
+            let (service, http) = config::serve_config(&a)?;
+            docclass::service::serve(service, http, |addr| {
+                println!("docclass service listening on http://{addr}");
+                let _ = std::io::stdout().flush();
+            })
+            .context("the service stopped")?;
+        }
         Command::DescribeDocumentClassificationJob(a) => {
             let store = JobStore::new(&a.job_store);
             let record = store.load(&a.job_id)?;

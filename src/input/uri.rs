@@ -47,7 +47,7 @@ pub fn local_path(uri: &str) -> Result<String> {
     }
     if let Some((scheme, _)) = uri.split_once("://") {
         let hint = if scheme.eq_ignore_ascii_case("s3") {
-            "s3:// is not read directly yet; copy the objects to a folder and pass its path, or run `docclass serve --s3-root DIR` to map s3://bucket/key to DIR/bucket/key"
+            "s3:// is not read directly yet; copy the objects to a folder and pass its path, or pass --s3-root DIR to map s3://bucket/key to DIR/bucket/key"
         } else {
             "supported are local paths and file:// URIs"
         };
@@ -82,9 +82,52 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Maps a URI to a local path: local paths and `file://` as `local_path` does, and, when an S3
+/// root folder is configured, `s3://bucket/key` to `<root>/bucket/key`. Keys that would leave
+/// the root (`..` segments, empty segments, backslashes) are refused.
+pub fn resolve(uri: &str, s3_root: Option<&Path>) -> Result<String> {
+    let Some(rest) = uri.strip_prefix("s3://") else {
+        return local_path(uri);
+    };
+    let Some(root) = s3_root else {
+        return local_path(uri);
+    };
+    let bad = |reason: &str| Error::Uri {
+        uri: uri.into(),
+        reason: reason.into(),
+    };
+    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && !bucket.starts_with(['.', '-'])
+        && !bucket.ends_with(['.', '-']);
+    if !bucket_ok {
+        return Err(bad(
+            "the bucket name must be 3-63 lowercase letters, digits, '.' or '-'",
+        ));
+    }
+    let segments: Vec<&str> = key.split('/').collect();
+    let last = segments.len() - 1;
+    for (i, seg) in segments.iter().enumerate() {
+        if *seg == ".." || *seg == "." || seg.contains('\\') || (seg.is_empty() && i != last) {
+            return Err(bad(
+                "the key has a '.', '..' or empty segment, which would leave the S3 root",
+            ));
+        }
+    }
+    Ok(format!("{}/{bucket}/{key}", root.display()))
+}
+
 /// Lists the regular files a URI names (one file, or every file under the prefix).
 pub fn list(uri: &str) -> Result<Listing> {
-    let p = local_path(uri)?;
+    list_under(uri, None)
+}
+
+/// `list`, with `s3://` URIs mapped under `s3_root`.
+pub fn list_under(uri: &str, s3_root: Option<&Path>) -> Result<Listing> {
+    let p = resolve(uri, s3_root)?;
     let path = Path::new(&p);
     let mut listing = Listing::default();
     if let Ok(meta) = fs::metadata(path) {
@@ -187,6 +230,35 @@ mod tests {
             .contains("file://"));
         assert!(local_path("file://relative").is_err());
         assert!(local_path("").is_err());
+    }
+
+    #[test]
+    fn s3_uris_map_under_the_root_and_never_leave_it() {
+        let root = Path::new("/srv/s3");
+        assert_eq!(
+            resolve("s3://bucket/in/a.txt", Some(root)).unwrap(),
+            "/srv/s3/bucket/in/a.txt"
+        );
+        assert_eq!(
+            resolve("s3://bucket/in/", Some(root)).unwrap(),
+            "/srv/s3/bucket/in/"
+        );
+        assert_eq!(
+            resolve("s3://bucket", Some(root)).unwrap(),
+            "/srv/s3/bucket/"
+        );
+        for bad in [
+            "s3://bucket/../etc/passwd",
+            "s3://bucket/a/../../x",
+            "s3://bucket//abs",
+            "s3://Bucket/x",
+            "s3://../x",
+            "s3://bucket/a\\..\\b",
+        ] {
+            assert!(resolve(bad, Some(root)).is_err(), "{bad}");
+        }
+        assert!(resolve("s3://bucket/x", None).is_err());
+        assert_eq!(resolve("in/x", Some(root)).unwrap(), "in/x");
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub struct DocclassInfo {
     pub model_path: String,
     pub threads: usize,
     pub counts: JobCounts,
+    /// Idempotency token of the Start request that created the job (service only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_request_token: Option<String>,
 }
 
 /// One classification job.

@@ -57,6 +57,8 @@ pub struct ClassifyConfig {
     pub compression_level: u32,
     pub mmap: MmapChoice,
     pub unit_bytes: usize,
+    /// Folder that `s3://bucket/key` URIs map to (`<root>/bucket/key`); none refuses `s3://`.
+    pub s3_root: Option<PathBuf>,
 }
 
 impl ClassifyConfig {
@@ -106,8 +108,8 @@ impl ClassifyConfig {
                 ));
             }
         }
-        uri::local_path(&self.input_uri)?;
-        uri::local_path(&self.output_uri)?;
+        uri::resolve(&self.input_uri, self.s3_root.as_deref())?;
+        uri::resolve(&self.output_uri, self.s3_root.as_deref())?;
         Ok(())
     }
 }
@@ -496,14 +498,8 @@ pub fn classifier_arn(model_dir: &Path, classifier: &Classifier, identity: &Iden
         })
 }
 
-/// Runs a whole job with its record: SUBMITTED → IN_PROGRESS → COMPLETED or FAILED.
-pub fn run_job(
-    cfg: &ClassifyConfig,
-    model_dir: &Path,
-    store: &JobStore,
-    on_progress: &mut dyn FnMut(&JobProgress),
-    cancel: &AtomicBool,
-) -> Result<JobRecord> {
+/// Creates and stores a job's SUBMITTED record, after checking the config and the model.
+pub fn submit(cfg: &ClassifyConfig, model_dir: &Path, store: &JobStore) -> Result<JobRecord> {
     cfg.validate()?;
     if store.exists(&cfg.job_id) {
         return Err(Error::param(
@@ -516,7 +512,7 @@ pub fn run_job(
         ));
     }
     let classifier = Classifier::load(model_dir)?;
-    let mut record = JobRecord {
+    let record = JobRecord {
         job_id: cfg.job_id.clone(),
         job_arn: cfg.identity.job_arn(&cfg.job_id),
         job_name: cfg.job_name.clone(),
@@ -534,21 +530,37 @@ pub fn run_job(
         },
         data_access_role_arn: None,
         docclass: DocclassInfo {
-            pid: Some(std::process::id()),
+            pid: None,
             model_path: model_dir.display().to_string(),
             threads: rayon::current_num_threads(),
             counts: JobCounts::default(),
+            client_request_token: None,
         },
     };
     store.save(&record)?;
+    Ok(record)
+}
+
+/// Runs a submitted job: IN_PROGRESS, then COMPLETED (OutputDataConfig.S3Uri rewritten to the
+/// archive) or FAILED with the reason in `Message` (STOPPED when cancelled).
+pub fn execute(
+    cfg: &ClassifyConfig,
+    model_dir: &Path,
+    store: &JobStore,
+    mut record: JobRecord,
+    on_progress: &mut dyn FnMut(&JobProgress),
+    cancel: &AtomicBool,
+) -> Result<JobRecord> {
+    record.job_status = JobStatus::InProgress;
+    record.docclass.pid = Some(std::process::id());
+    store.save(&record)?;
     let result = (|| {
-        let listing = uri::list(&cfg.input_uri)?;
+        let classifier = Classifier::load(model_dir)?;
+        let listing = uri::list_under(&cfg.input_uri, cfg.s3_root.as_deref())?;
         if listing.files.is_empty() {
             return Err(Error::NoInput(cfg.input_uri.clone()));
         }
-        record.job_status = JobStatus::InProgress;
-        store.save(&record)?;
-        let dest = PathBuf::from(uri::local_path(&cfg.archive_uri())?);
+        let dest = PathBuf::from(uri::resolve(&cfg.archive_uri(), cfg.s3_root.as_deref())?);
         classify_into(cfg, &classifier, &listing, &dest, on_progress, cancel)
     })();
     record.end_time = Some(aws::now_epoch());
@@ -571,4 +583,16 @@ pub fn run_job(
             Err(e)
         }
     }
+}
+
+/// Runs a whole job in the foreground: `submit`, then `execute`.
+pub fn run_job(
+    cfg: &ClassifyConfig,
+    model_dir: &Path,
+    store: &JobStore,
+    on_progress: &mut dyn FnMut(&JobProgress),
+    cancel: &AtomicBool,
+) -> Result<JobRecord> {
+    let record = submit(cfg, model_dir, store)?;
+    execute(cfg, model_dir, store, record, on_progress, cancel)
 }

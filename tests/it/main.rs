@@ -2,5 +2,6 @@
 //! running the real `docclass` binary on small fixtures in a fresh temporary folder.
 
 mod classify;
+mod service;
 mod train;
 mod util;
