@@ -8,6 +8,7 @@ mod progress;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -24,6 +25,8 @@ const EXIT_FAILURE: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 /// The job completed, but some documents got error records instead of predictions.
 const EXIT_DOCUMENT_ERRORS: u8 = 3;
+/// The job was stopped by SIGINT or SIGTERM.
+const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -192,14 +195,23 @@ fn classify(a: cli::ClassifyArgs) -> Result<ExitCode> {
     let model_dir = registry.resolve(&a.model)?;
     let store = JobStore::new(&a.job_store);
     let mut bar = progress::ProgressBar::new(!a.quiet && std::io::stderr().is_terminal());
-    let record = run::run_job(
-        &cfg,
-        &model_dir,
-        &store,
-        &mut |p| bar.update(p),
-        &AtomicBool::new(false),
-    );
+    // Ctrl-C or SIGTERM stops the job cleanly: no archive, temporary file removed, record STOPPED.
+    // A second signal exits at once.
+    let cancel = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&cancel))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&cancel)))
+            .context("failed to install a signal handler")?;
+    }
+    let record = run::run_job(&cfg, &model_dir, &store, &mut |p| bar.update(p), &cancel);
     bar.finish();
+    if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!(
+            "docclass: job {} stopped by a signal; no output was published",
+            cfg.job_id
+        );
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
     let record = record.with_context(|| format!("classification job {} failed", cfg.job_id))?;
     print_json(&serde_json::json!({"DocumentClassificationJobProperties": record.to_cli_json()}))?;
     let counts = &record.docclass.counts;

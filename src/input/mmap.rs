@@ -38,6 +38,29 @@ impl Deref for FileBytes {
 }
 
 impl FileBytes {
+    /// Tells the kernel the process is done with `range` of a mapped file, so resident memory
+    /// stays flat however large the input (the pages stay in the page cache). No-op for read
+    /// files and on failure.
+    pub fn release(&self, range: std::ops::Range<usize>) {
+        const PAGE: usize = 4096;
+        if let FileBytes::Mapped(map) = self {
+            let start = range.start.div_ceil(PAGE) * PAGE;
+            let end = range.end.min(map.len()) / PAGE * PAGE;
+            if end > start {
+                // SAFETY: the map is a private, read-only file mapping that is never written, so
+                // dropping its pages only means they are read from the file again if touched.
+                #[cfg(unix)]
+                let _ = unsafe {
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        start,
+                        end - start,
+                    )
+                };
+            }
+        }
+    }
+
     /// Opens `path` and returns its bytes, mapping it when `choice` and its size allow.
     pub fn open(path: &Path, choice: MmapChoice) -> std::io::Result<FileBytes> {
         let mut file = File::open(path)?;

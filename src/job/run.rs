@@ -463,6 +463,11 @@ pub fn classify_into(
             .par_iter()
             .map_init(Worker::default, |w, u| w.run(&ctx, u))
             .collect();
+        for u in &wave {
+            if let Unit::Lines { data, range, .. } = u {
+                data.release(range.clone());
+            }
+        }
         for o in &outputs {
             archive.append(&o.chunk)?;
             counts.predictions += o.predictions;

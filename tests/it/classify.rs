@@ -301,7 +301,8 @@ fn output_is_identical_for_any_threads_chunking_and_io_path() {
     let w = Workdir::new();
     w.train_small("m", "sms_small.csv", &[]);
     let mut big = String::new();
-    for i in 0..3000 {
+    // Over 256 KiB, so `--mmap auto` maps it and `--mmap never` reads it.
+    for i in 0..8000 {
         big.push_str(&format!("message {i}: call 0800{i:04} to WIN a prize\r\n"));
         if i % 7 == 0 {
             big.push('\n');
@@ -311,7 +312,8 @@ fn output_is_identical_for_any_threads_chunking_and_io_path() {
     w.write("in/small.txt", "hello\n");
     let run = |extra: &[&str]| predictions(&w.archive(&classify(&w, "in/", "m", extra)));
     let base = run(&["--threads", "1"]);
-    assert_eq!(base.lines().count(), 3001);
+    assert!(big.len() > 256 * 1024);
+    assert_eq!(base.lines().count(), 8001);
     assert_eq!(run(&["--threads", "2"]), base);
     assert_eq!(run(&["--threads", "3", "--mmap", "never"]), base);
     assert_eq!(run(&["--threads", "2", "--unit-bytes", "4096"]), base);
@@ -449,4 +451,60 @@ fn failed_jobs_leave_no_archive_and_a_failed_record() {
     );
     assert!(err.contains("list-document-classifiers"), "{err}");
     assert!(!w.join("out").exists());
+}
+
+#[test]
+fn a_signal_stops_the_job_cleanly() {
+    let w = Workdir::new();
+    w.train_small("m", "sms_small.csv", &[]);
+    let line = "win a free prize now call 0800 123 456 or reply STOP to end\n";
+    w.write("in/big.txt", line.repeat(400_000));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_docclass"))
+        .args([
+            "classify",
+            "--input",
+            "in/",
+            "--model",
+            "m",
+            "--output",
+            "out/",
+            "--job-id",
+            "feed",
+            "--threads",
+            "1",
+            "-q",
+        ])
+        .current_dir(w.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let record = w.join(".docclass/jobs/feed.json");
+    let started = std::time::Instant::now();
+    while !fs::read_to_string(&record).is_ok_and(|r| r.contains("IN_PROGRESS")) {
+        assert!(started.elapsed().as_secs() < 60, "job never started");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rec = w.ok(&["describe-document-classification-job", "--job-id", "feed"]);
+    assert_eq!(
+        rec["DocumentClassificationJobProperties"]["JobStatus"],
+        "STOPPED"
+    );
+    let folder = w.join("out/000000000000-CLN-feed/output");
+    let left: Vec<_> = fs::read_dir(&folder)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "nothing may stay behind: {left:?}");
 }
