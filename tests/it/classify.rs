@@ -459,7 +459,7 @@ fn a_signal_stops_the_job_cleanly() {
     w.train_small("m", "sms_small.csv", &[]);
     let line = "win a free prize now call 0800 123 456 or reply STOP to end\n";
     w.write("in/big.txt", line.repeat(400_000));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_docclass"))
+    let child = Command::new(env!("CARGO_BIN_EXE_docclass"))
         .args([
             "classify",
             "--input",
