@@ -9,7 +9,7 @@ pub mod mmap;
 pub mod split;
 pub mod uri;
 
-pub use mmap::{FileBytes, MmapChoice};
+pub use mmap::{FileBytes, LineSource, MmapChoice};
 pub use split::SplitMode;
 pub use uri::{InputFile, Listing};
 

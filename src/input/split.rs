@@ -97,32 +97,35 @@ pub fn count_lines(data: &[u8]) -> u64 {
     n + u64::from(pos < data.len())
 }
 
+/// End of the chunk that starts at `start`: about `target` bytes on, right after a line
+/// terminator (never between CR and LF), or the end of `data`.
+pub fn next_chunk_end(data: &[u8], start: usize, target: usize) -> usize {
+    let want = start + target.max(1);
+    if want >= data.len() {
+        return data.len();
+    }
+    match memchr2(b'\n', b'\r', &data[want..]) {
+        // `want` may sit between a CR and its LF: the LF found first ends that same CRLF.
+        Some(off) => {
+            let p = want + off;
+            if data[p] == b'\r' && data.get(p + 1) == Some(&b'\n') {
+                p + 2
+            } else {
+                p + 1
+            }
+        }
+        None => data.len(),
+    }
+}
+
 /// Cut points splitting `data` into chunks of about `target` bytes, each ending right after a line
 /// terminator (the last ends at `data.len()`). Returns the chunk end offsets.
 pub fn chunk_ends(data: &[u8], target: usize) -> Vec<usize> {
-    let target = target.max(1);
-    let mut ends = Vec::with_capacity(data.len() / target + 1);
+    let mut ends = Vec::with_capacity(data.len() / target.max(1) + 1);
     let mut start = 0;
     while start < data.len() {
-        let want = start + target;
-        if want >= data.len() {
-            ends.push(data.len());
-            break;
-        }
-        let end = match memchr2(b'\n', b'\r', &data[want..]) {
-            Some(off) => {
-                let p = want + off;
-                if data[p] == b'\r' && data.get(p + 1) == Some(&b'\n') {
-                    p + 2
-                } else {
-                    p + 1
-                }
-            }
-            None => data.len(),
-        };
-        // `want` may sit between a CR and its LF: the LF found first ends that same CRLF.
-        ends.push(end);
-        start = end;
+        start = next_chunk_end(data, start, target);
+        ends.push(start);
     }
     ends
 }

@@ -10,7 +10,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -21,11 +21,12 @@ use super::record::{
 use super::store::JobStore;
 use crate::aws::{self, Identity};
 use crate::error::{Error, Result};
-use crate::input::split::{chunk_ends, count_lines, LineIter};
-use crate::input::{uri, FileBytes, Listing, MmapChoice, SplitMode, Utf8Policy};
+use crate::input::mmap::LineChunkReader;
+use crate::input::split::{count_lines, next_chunk_end, LineIter};
+use crate::input::{uri, FileBytes, LineSource, Listing, MmapChoice, SplitMode, Utf8Policy};
 use crate::model::registry::ClassifierRecord;
 use crate::model::Classifier;
-use crate::output::archive::{ArchiveWriter, CompressedChunk};
+use crate::output::archive::{ArchiveWriter, CompressedChunk, Deflater};
 use crate::output::jsonl::{json_string, rank_into, FileLine, JsonStyle, JsonlFormat};
 use crate::text::{SparseVec, VectorizerScratch};
 
@@ -148,9 +149,11 @@ enum Unit {
     },
 }
 
-/// Per-worker buffers, reused across documents.
+/// Per-worker buffers, reused across documents and, through the pool in `classify_into`,
+/// across waves, so memory stays flat however long the job runs.
 #[derive(Default)]
 struct Worker {
+    deflater: Option<Deflater>,
     scratch: VectorizerScratch,
     vec: SparseVec,
     z: Vec<f64>,
@@ -292,11 +295,44 @@ impl Worker {
                 self.error(ctx, *file, None, UNREADABLE_FILE, message);
             }
         }
+        let level = ctx.cfg.compression_level;
+        let deflater = match &mut self.deflater {
+            Some(d) if d.level() == level => d,
+            slot => slot.insert(Deflater::new(level)),
+        };
         UnitOutput {
-            chunk: CompressedChunk::compress(&self.out, ctx.cfg.compression_level),
+            chunk: CompressedChunk::compress_with(deflater, &self.out),
             predictions: self.predictions,
             errors: self.errors,
             bytes,
+        }
+    }
+}
+
+/// A worker borrowed from the pool for one rayon task, returned when the task ends.
+struct Pooled<'a> {
+    worker: Option<Worker>,
+    pool: &'a Mutex<Vec<Worker>>,
+}
+
+impl<'a> Pooled<'a> {
+    fn take(pool: &'a Mutex<Vec<Worker>>) -> Self {
+        let worker = pool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default();
+        Pooled {
+            worker: Some(worker),
+            pool,
+        }
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Some(w) = self.worker.take() {
+            self.pool.lock().unwrap_or_else(|e| e.into_inner()).push(w);
         }
     }
 }
@@ -318,6 +354,10 @@ struct Planner<'a> {
     files: &'a [uri::InputFile],
     next_file: usize,
     pending: std::collections::VecDeque<Unit>,
+    /// A file being read in chunks (not mapped), with its index.
+    stream: Option<(usize, LineChunkReader)>,
+    /// A file held whole (mapped or small), with its index and the next unit's start.
+    mapped: Option<(usize, Arc<FileBytes>, usize)>,
 }
 
 impl Planner<'_> {
@@ -325,7 +365,7 @@ impl Planner<'_> {
         if let Some(u) = self.pending.pop_front() {
             return Some(u);
         }
-        if self.next_file >= self.files.len() {
+        if self.next_file >= self.files.len() && self.stream.is_none() && self.mapped.is_none() {
             return None;
         }
         match self.cfg.split {
@@ -342,23 +382,52 @@ impl Planner<'_> {
                 Some(Unit::Files(start..self.next_file))
             }
             SplitMode::OnePerLine => {
-                let f = self.next_file;
-                self.next_file += 1;
-                match FileBytes::open(&self.files[f].path, self.cfg.mmap) {
-                    Ok(data) => {
-                        let data = Arc::new(data);
-                        let mut start = 0;
-                        for end in chunk_ends(&data, self.cfg.unit_bytes) {
-                            self.pending.push_back(Unit::Lines {
+                // Cut a mapped file one unit at a time, so planning never touches pages ahead.
+                if let Some((f, data, start)) = &mut self.mapped {
+                    if *start < data.len() {
+                        let end = next_chunk_end(data, *start, self.cfg.unit_bytes);
+                        let unit = Unit::Lines {
+                            file: *f,
+                            data: Arc::clone(data),
+                            range: *start..end,
+                            first_line: 0,
+                            skip: false,
+                        };
+                        *start = end;
+                        return Some(unit);
+                    }
+                    self.mapped = None;
+                    return self.next_unit();
+                }
+                if let Some((f, reader)) = &mut self.stream {
+                    let f = *f;
+                    match reader.next_chunk(self.cfg.unit_bytes) {
+                        Ok(Some(chunk)) => {
+                            let range = 0..chunk.len();
+                            return Some(Unit::Lines {
                                 file: f,
-                                data: Arc::clone(&data),
-                                range: start..end,
+                                data: Arc::new(FileBytes::Owned(chunk)),
+                                range,
                                 first_line: 0,
                                 skip: false,
                             });
-                            start = end;
+                        }
+                        Ok(None) => self.stream = None,
+                        Err(e) => {
+                            self.stream = None;
+                            return Some(Unit::Unreadable {
+                                file: f,
+                                message: format!("The file could not be read to its end: {e}."),
+                            });
                         }
                     }
+                    return self.next_unit();
+                }
+                let f = self.next_file;
+                self.next_file += 1;
+                match LineSource::open(&self.files[f].path, self.cfg.mmap, self.cfg.unit_bytes) {
+                    Ok(LineSource::Whole(data)) => self.mapped = Some((f, Arc::new(data), 0)),
+                    Ok(LineSource::Stream(reader)) => self.stream = Some((f, reader)),
                     Err(e) => self.pending.push_back(Unit::Unreadable {
                         file: f,
                         message: format!("The file could not be read: {e}."),
@@ -399,6 +468,8 @@ pub fn classify_into(
         files,
         next_file: 0,
         pending: Default::default(),
+        stream: None,
+        mapped: None,
     };
     let wave_len = (rayon::current_num_threads() * 4).max(8);
     // Per-file numbering state for line chunks: (next line number, rest of file skipped).
@@ -413,6 +484,7 @@ pub fn classify_into(
         ..JobCounts::default()
     };
     let total = listing.total_bytes();
+    let pool: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
     let mut wave: Vec<Unit> = Vec::with_capacity(wave_len);
     loop {
         if cancel.load(Ordering::Relaxed) {
@@ -461,8 +533,12 @@ pub fn classify_into(
         }
         let outputs: Vec<UnitOutput> = wave
             .par_iter()
-            .map_init(Worker::default, |w, u| w.run(&ctx, u))
-            .collect();
+            .map_init(
+                || Pooled::take(&pool),
+                |w, u| w.worker.as_mut().map(|w| w.run(&ctx, u)),
+            )
+            .collect::<Option<Vec<_>>>()
+            .expect("every pooled worker is present");
         for u in &wave {
             if let Unit::Lines { data, range, .. } = u {
                 data.release(range.clone());

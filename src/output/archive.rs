@@ -37,18 +37,36 @@ pub struct CompressedChunk {
 impl CompressedChunk {
     /// Deflates `data` on its own, ending with a sync flush so chunks can be concatenated.
     pub fn compress(data: &[u8], level: u32) -> CompressedChunk {
+        Self::compress_with(&mut Deflater::new(level), data)
+    }
+
+    /// `compress`, reusing a deflater's state (no allocation of compressor tables per chunk).
+    pub fn compress_with(deflater: &mut Deflater, data: &[u8]) -> CompressedChunk {
         let mut crc = crc32fast::Hasher::new();
         crc.update(data);
+        deflater.0.reset();
         CompressedChunk {
-            deflated: deflate_raw(data, level, FlushCompress::Sync),
+            deflated: deflate_raw(&mut deflater.0, data, FlushCompress::Sync),
             crc,
             len: data.len() as u64,
         }
     }
 }
 
-fn deflate_raw(data: &[u8], level: u32, flush: FlushCompress) -> Vec<u8> {
-    let mut c = Compress::new(Compression::new(level), false);
+/// A raw-deflate compressor that can be reused from chunk to chunk.
+pub struct Deflater(Compress, u32);
+
+impl Deflater {
+    pub fn new(level: u32) -> Self {
+        Deflater(Compress::new(Compression::new(level), false), level)
+    }
+
+    pub fn level(&self) -> u32 {
+        self.1
+    }
+}
+
+fn deflate_raw(c: &mut Compress, data: &[u8], flush: FlushCompress) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() / 3 + 128);
     loop {
         if out.capacity() - out.len() < 64 {
@@ -159,7 +177,11 @@ impl ArchiveWriter {
         total.combine(&self.crc);
         total.update(&tail);
         let uncompressed = 512 + self.len + tail.len() as u64;
-        let mut end = deflate_raw(&tail, self.level, FlushCompress::Finish);
+        let mut end = deflate_raw(
+            &mut Compress::new(Compression::new(self.level), false),
+            &tail,
+            FlushCompress::Finish,
+        );
         end.extend_from_slice(&total.finalize().to_le_bytes());
         end.extend_from_slice(&(uncompressed as u32).to_le_bytes());
         self.write(&end)?;

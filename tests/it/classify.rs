@@ -316,6 +316,15 @@ fn output_is_identical_for_any_threads_chunking_and_io_path() {
     assert_eq!(base.lines().count(), 8001);
     assert_eq!(run(&["--threads", "2"]), base);
     assert_eq!(run(&["--threads", "3", "--mmap", "never"]), base);
+    // Streamed reading (files larger than a unit are read chunk by chunk when not mapped).
+    assert_eq!(
+        run(&["--threads", "2", "--mmap", "never", "--unit-bytes", "4096"]),
+        base
+    );
+    assert_eq!(
+        run(&["--threads", "1", "--mmap", "never", "--unit-bytes", "7"]),
+        base
+    );
     assert_eq!(run(&["--threads", "2", "--unit-bytes", "4096"]), base);
     assert_eq!(
         run(&[
