@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use docclass::aws::Identity;
 use docclass::input::split::{chunk_ends, LineIter};
-use docclass::input::{uri, MmapChoice, SplitMode, Utf8Policy};
+use docclass::input::{uri, SplitMode};
 use docclass::job::run::{classify_into, ClassifyConfig, UNIT_BYTES};
 use docclass::model::Classifier;
 use docclass::output::archive::CompressedChunk;
@@ -151,23 +151,14 @@ fn end_to_end(c: &mut Criterion) {
                 let mut k = 0u64;
                 b.iter(|| {
                     k += 1;
-                    let cfg = ClassifyConfig {
-                        input_uri: input.display().to_string(),
-                        split: SplitMode::OnePerLine,
-                        output_uri: dir.path().join("out").display().to_string(),
-                        job_id: format!("{k:032x}"),
-                        job_name: None,
-                        identity: Identity::default(),
-                        utf8: Utf8Policy::SkipRest,
-                        max_line_bytes: 1 << 20,
-                        max_file_bytes: 10 << 20,
-                        style: JsonStyle::Compact,
-                        file_line: FileLine::Zero,
-                        compression_level: 6,
-                        mmap: MmapChoice::Auto,
-                        unit_bytes: UNIT_BYTES,
-                        s3_root: None,
-                    };
+                    let output = dir.path().join("out").display().to_string();
+                    let cfg = ClassifyConfig::new(
+                        &input.display().to_string(),
+                        SplitMode::OnePerLine,
+                        &output,
+                        &format!("{k:032x}"),
+                        Identity::default(),
+                    );
                     let dest = dir.path().join(format!("out/{k}.tar.gz"));
                     let counts = classify_into(
                         &cfg,

@@ -63,6 +63,34 @@ pub struct ClassifyConfig {
 }
 
 impl ClassifyConfig {
+    /// A job with Comprehend's defaults: Comprehend's encoding rule and size limits, compact
+    /// JSON with `"Line": "0"` for file documents, gzip level 6, memory maps where they pay.
+    pub fn new(
+        input_uri: &str,
+        split: SplitMode,
+        output_uri: &str,
+        job_id: &str,
+        identity: Identity,
+    ) -> Self {
+        ClassifyConfig {
+            input_uri: input_uri.into(),
+            split,
+            output_uri: output_uri.into(),
+            job_id: job_id.into(),
+            job_name: None,
+            identity,
+            utf8: Utf8Policy::SkipRest,
+            max_line_bytes: 1 << 20,
+            max_file_bytes: 10 << 20,
+            style: JsonStyle::Compact,
+            file_line: FileLine::Zero,
+            compression_level: 6,
+            mmap: MmapChoice::Auto,
+            unit_bytes: UNIT_BYTES,
+            s3_root: None,
+        }
+    }
+
     /// `<prefix>/<account>-CLN-<JobId>/output/output.tar.gz`, joined with one `/`.
     pub fn archive_uri(&self) -> String {
         let sep = if self.output_uri.ends_with('/') {

@@ -14,16 +14,15 @@ use serde_json::{json, Map, Value};
 use super::error::ApiError;
 use crate::aws::{self, Identity};
 use crate::input::labeled::{DataFormat, ManifestSpec, ReadOptions};
-use crate::input::{uri, MmapChoice, SplitMode, Utf8Policy};
+use crate::input::{uri, SplitMode, Utf8Policy};
 use crate::job::record::{JobRecord, JobStatus};
-use crate::job::run::{self, ClassifyConfig, UNIT_BYTES};
+use crate::job::run::{self, ClassifyConfig};
 use crate::job::store::JobStore;
 use crate::job::train::{self, TrainConfig, LANGUAGES};
 use crate::model::io::write_atomic;
 use crate::model::registry::{ClassifierRecord, Registry};
 use crate::model::{Classifier, Mode, TrainParams};
 use crate::output::jsonl::rank_into;
-use crate::output::{FileLine, JsonStyle};
 use crate::text::{FeatureSpec, SparseVec, VectorizerScratch};
 
 /// Largest `Text` ClassifyDocument takes, as Comprehend's synchronous limit.
@@ -152,6 +151,18 @@ fn role_ok(s: &str) -> bool {
         && account.len() == 12
         && account.bytes().all(|b| b.is_ascii_digit())
         && role.strip_prefix(":role/").is_some_and(|r| !r.is_empty())
+}
+
+/// The required `DataAccessRoleArn` member.
+fn role_member(body: &Value) -> Result<Option<String>, ApiError> {
+    string(
+        body,
+        "DataAccessRoleArn",
+        true,
+        2048,
+        role_ok,
+        "satisfy regular expression pattern: arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+",
+    )
 }
 
 fn job_name_ok(s: &str) -> bool {
@@ -361,27 +372,21 @@ impl Service {
         record: &JobRecord,
         identity: &Identity,
     ) -> Result<ClassifyConfig, ApiError> {
-        Ok(ClassifyConfig {
-            input_uri: record.input_data_config.s3_uri.clone(),
-            split: record
-                .input_data_config
-                .input_format
-                .parse::<SplitMode>()
-                .map_err(ApiError::from)?,
-            output_uri: record.output_data_config.s3_uri.clone(),
-            job_id: record.job_id.clone(),
-            job_name: record.job_name.clone(),
-            identity: identity.clone(),
-            utf8: Utf8Policy::SkipRest,
-            max_line_bytes: 1 << 20,
-            max_file_bytes: 10 << 20,
-            style: JsonStyle::Compact,
-            file_line: FileLine::Zero,
-            compression_level: 6,
-            mmap: MmapChoice::Auto,
-            unit_bytes: UNIT_BYTES,
-            s3_root: self.cfg.s3_root.clone(),
-        })
+        let split = record
+            .input_data_config
+            .input_format
+            .parse::<SplitMode>()
+            .map_err(ApiError::from)?;
+        let mut cfg = ClassifyConfig::new(
+            &record.input_data_config.s3_uri,
+            split,
+            &record.output_data_config.s3_uri,
+            &record.job_id,
+            identity.clone(),
+        );
+        cfg.job_name = record.job_name.clone();
+        cfg.s3_root = self.cfg.s3_root.clone();
+        Ok(cfg)
     }
 
     fn start_job(&self, body: &Value, identity: &Identity) -> Result<Value, ApiError> {
@@ -394,14 +399,7 @@ impl Service {
             "satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-%@]*)$",
         )?;
         let classifier_arn = string(body, "DocumentClassifierArn", false, 256, any, "")?;
-        let role = string(
-            body,
-            "DataAccessRoleArn",
-            true,
-            2048,
-            role_ok,
-            "satisfy regular expression pattern: arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+",
-        )?;
+        let role = role_member(body)?;
         let token = string(
             body,
             "ClientRequestToken",
@@ -673,15 +671,7 @@ impl Service {
         let name =
             string(body, "DocumentClassifierName", true, 63, name_ok, pattern)?.unwrap_or_default();
         let version = string(body, "VersionName", false, 63, name_ok, pattern)?;
-        let role = string(
-            body,
-            "DataAccessRoleArn",
-            true,
-            2048,
-            role_ok,
-            "satisfy regular expression pattern: arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+",
-        )?
-        .unwrap_or_default();
+        let role = role_member(body)?.unwrap_or_default();
         string(
             body,
             "ClientRequestToken",
