@@ -178,12 +178,24 @@ fn end_to_end(c: &mut Criterion) {
     g.finish();
 }
 
+fn model_load(c: &mut Criterion) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/spam-ham");
+    let bytes = std::fs::metadata(dir.join("weights.bin")).unwrap().len();
+    let mut g = c.benchmark_group("model_load");
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("spam_ham", |b| {
+        b.iter(|| Classifier::load(black_box(&dir)).unwrap())
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     split,
     tokenize_hash,
     score,
     jsonl_compress,
-    end_to_end
+    end_to_end,
+    model_load
 );
 criterion_main!(benches);
