@@ -301,9 +301,39 @@ impl Service {
                     q = self.wake.wait(q).unwrap_or_else(|e| e.into_inner());
                 }
             };
-            match task {
-                Task::Classify(id) => self.run_classification(&id),
-                Task::Train(key) => self.run_training(&key),
+            // A bug in one job must not take a worker away from the others.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &task {
+                Task::Classify(id) => self.run_classification(id),
+                Task::Train(key) => self.run_training(key),
+            }));
+            if outcome.is_err() {
+                self.fail_after_panic(&task);
+            }
+        }
+    }
+
+    fn fail_after_panic(&self, task: &Task) {
+        let message =
+            "docclass failed internally while running this job; please report it".to_string();
+        match task {
+            Task::Classify(id) => {
+                if let Ok(mut r) = self.store.load(id) {
+                    if !r.job_status.is_terminal() {
+                        r.job_status = JobStatus::Failed;
+                        r.message = Some(message);
+                        r.end_time = Some(aws::now_epoch());
+                        r.docclass.pid = None;
+                        let _ = self.store.save(&r);
+                    }
+                }
+            }
+            Task::Train(key) => {
+                if let Some(mut r) = self.load_pending(key) {
+                    r.status = "IN_ERROR".into();
+                    r.message = Some(message);
+                    r.end_time = Some(aws::now_epoch());
+                    let _ = self.save_pending(key, &r);
+                }
             }
         }
     }
