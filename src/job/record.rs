@@ -66,6 +66,9 @@ pub struct DocclassInfo {
     pub model_path: String,
     pub threads: usize,
     pub counts: JobCounts,
+    /// The archive's temporary file while the job runs, removed if the job's process died.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temp_output: Option<String>,
     /// Idempotency token of the Start request that created the job (service only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_request_token: Option<String>,

@@ -642,8 +642,7 @@ pub fn submit(cfg: &ClassifyConfig, model_dir: &Path, store: &JobStore) -> Resul
             pid: None,
             model_path: model_dir.display().to_string(),
             threads: rayon::current_num_threads(),
-            counts: JobCounts::default(),
-            client_request_token: None,
+            ..DocclassInfo::default()
         },
     };
     store.save(&record)?;
@@ -660,20 +659,27 @@ pub fn execute(
     on_progress: &mut dyn FnMut(&JobProgress),
     cancel: &AtomicBool,
 ) -> Result<JobRecord> {
+    let dest = uri::resolve(&cfg.archive_uri(), cfg.s3_root.as_deref()).map(PathBuf::from);
     record.job_status = JobStatus::InProgress;
     record.docclass.pid = Some(std::process::id());
+    record.docclass.temp_output = dest.as_ref().ok().map(|d| {
+        ArchiveWriter::temp_path_for(d, &cfg.job_id)
+            .display()
+            .to_string()
+    });
     store.save(&record)?;
     let result = (|| {
+        let dest = dest?;
         let classifier = Classifier::load(model_dir)?;
         let listing = uri::list_under(&cfg.input_uri, cfg.s3_root.as_deref())?;
         if listing.files.is_empty() {
             return Err(Error::NoInput(cfg.input_uri.clone()));
         }
-        let dest = PathBuf::from(uri::resolve(&cfg.archive_uri(), cfg.s3_root.as_deref())?);
         classify_into(cfg, &classifier, &listing, &dest, on_progress, cancel)
     })();
     record.end_time = Some(aws::now_epoch());
     record.docclass.pid = None;
+    record.docclass.temp_output = None;
     match result {
         Ok(counts) => {
             record.job_status = JobStatus::Completed;

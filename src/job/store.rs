@@ -67,6 +67,10 @@ impl JobStore {
                     ));
                     record.end_time = Some(crate::aws::now_epoch());
                     record.docclass.pid = None;
+                    // The dead process may have left its unfinished archive behind.
+                    if let Some(tmp) = record.docclass.temp_output.take() {
+                        let _ = fs::remove_file(tmp);
+                    }
                     self.save(&record)?;
                 }
             }

@@ -109,7 +109,7 @@ impl ArchiveWriter {
         }
         let dir = dest.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let tmp = dir.join(format!(".output.tar.gz.{tmp_tag}.tmp"));
+        let tmp = Self::temp_path_for(dest, tmp_tag);
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         let mut writer = ArchiveWriter {
             out: Some(BufWriter::with_capacity(1 << 20, file)),
@@ -126,6 +126,13 @@ impl ArchiveWriter {
         head.extend_from_slice(&[0u8; 512]);
         writer.write(&head)?;
         Ok(writer)
+    }
+
+    /// Where the archive for `dest` is written until it is complete.
+    pub fn temp_path_for(dest: &Path, tmp_tag: &str) -> PathBuf {
+        dest.parent()
+            .unwrap_or(Path::new("."))
+            .join(format!(".output.tar.gz.{tmp_tag}.tmp"))
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {

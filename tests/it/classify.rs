@@ -517,3 +517,67 @@ fn a_signal_stops_the_job_cleanly() {
         .unwrap_or_default();
     assert!(left.is_empty(), "nothing may stay behind: {left:?}");
 }
+
+#[test]
+fn a_killed_job_fails_on_the_next_read_and_leaves_nothing() {
+    let w = Workdir::new();
+    w.train_small("m", "sms_small.csv", &[]);
+    w.write(
+        "in/big.txt",
+        "win a free prize now call 0800 123 456\n".repeat(400_000),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_docclass"))
+        .args([
+            "classify",
+            "--input",
+            "in/",
+            "--model",
+            "m",
+            "--output",
+            "out/",
+            "--job-id",
+            "dead",
+            "--threads",
+            "1",
+            "-q",
+        ])
+        .current_dir(w.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let record = w.join(".docclass/jobs/dead.json");
+    let started = std::time::Instant::now();
+    while !fs::read_to_string(&record).is_ok_and(|r| r.contains("IN_PROGRESS")) {
+        assert!(started.elapsed().as_secs() < 60, "job never started");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let folder = w.join("out/000000000000-CLN-dead/output");
+    assert!(
+        !folder.join("output.tar.gz").exists(),
+        "no archive at the final path"
+    );
+    let rec = w.ok(&["describe-document-classification-job", "--job-id", "dead"]);
+    let props = &rec["DocumentClassificationJobProperties"];
+    assert_eq!(props["JobStatus"], "FAILED");
+    assert!(props["Message"]
+        .as_str()
+        .unwrap()
+        .contains("ended before the job finished"));
+    let left: Vec<_> = fs::read_dir(&folder)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "the temporary archive is removed: {left:?}"
+    );
+    // A rerun succeeds.
+    let job = classify(&w, "in/", "m", &[]);
+    assert_eq!(
+        job["DocumentClassificationJobProperties"]["Docclass"]["Counts"]["Documents"],
+        400_000
+    );
+}
