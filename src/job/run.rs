@@ -711,3 +711,97 @@ pub fn run_job(
     let record = submit(cfg, model_dir, store)?;
     execute(cfg, model_dir, store, record, on_progress, cancel)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::archive::MEMBER_NAME;
+    use proptest::prelude::*;
+    use std::io::Read;
+
+    fn shipped() -> Classifier {
+        Classifier::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/spam-ham")).unwrap()
+    }
+
+    /// (line number, outcome) of every output line, read back from the archive.
+    fn outcomes(archive: &Path) -> Vec<(u64, String)> {
+        let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(
+            std::fs::File::open(archive).unwrap(),
+        ));
+        let mut e = ar.entries().unwrap().next().unwrap().unwrap();
+        assert_eq!(e.path().unwrap().to_str(), Some(MEMBER_NAME));
+        let mut text = String::new();
+        e.read_to_string(&mut text).unwrap();
+        text.lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let line = v["Line"].as_str().unwrap().parse().unwrap();
+                let kind = v
+                    .get("ErrorCode")
+                    .and_then(|c| c.as_str())
+                    .unwrap_or("ok")
+                    .to_string();
+                (line, kind)
+            })
+            .collect()
+    }
+
+    /// What the contract says the output must be, computed line by line.
+    fn expected(data: &[u8], utf8: Utf8Policy, max_line: u64) -> Vec<(u64, String)> {
+        let mut out = Vec::new();
+        for (i, span) in LineIter::new(data).enumerate() {
+            let doc = &data[span.start..span.end];
+            if doc.is_empty() {
+                continue;
+            }
+            if doc.len() as u64 > max_line {
+                out.push((i as u64, DOCUMENT_SIZE_EXCEEDED.to_string()));
+            } else if std::str::from_utf8(doc).is_err() && utf8 != Utf8Policy::Lossy {
+                out.push((i as u64, UNSUPPORTED_ENCODING.to_string()));
+                if utf8 == Utf8Policy::SkipRest {
+                    break;
+                }
+            } else {
+                out.push((i as u64, "ok".to_string()));
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        // Whatever the bytes, every document comes out exactly once, in order, as a prediction or
+        // an error record, under every encoding policy, unit size, I/O path and thread count.
+        #[test]
+        fn every_document_comes_out_exactly_once(
+            data in proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b' '), Just(b'\n'), Just(b'\r'), Just(0xffu8), Just(0xc3u8), Just(0xa9u8), Just(b'7')],
+                0..1500),
+            unit in 1usize..200,
+            max_line in 1u64..40,
+            policy in 0usize..3,
+            threads in 1usize..3,
+            mmap_never in any::<bool>(),
+        ) {
+            let utf8 = [Utf8Policy::SkipRest, Utf8Policy::SkipDocument, Utf8Policy::Lossy][policy];
+            let dir = tempfile::tempdir().unwrap();
+            let input = dir.path().join("in.txt");
+            std::fs::write(&input, &data).unwrap();
+            let mut cfg = ClassifyConfig::new(input.to_str().unwrap(), SplitMode::OnePerLine, "out/", "f00d", Identity::default());
+            cfg.utf8 = utf8;
+            cfg.max_line_bytes = max_line;
+            cfg.unit_bytes = unit;
+            cfg.mmap = if mmap_never { MmapChoice::Never } else { MmapChoice::Auto };
+            let listing = uri::list(input.to_str().unwrap()).unwrap();
+            let dest = dir.path().join("out.tar.gz");
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let counts = pool
+                .install(|| classify_into(&cfg, &shipped(), &listing, &dest, &mut |_| {}, &AtomicBool::new(false)))
+                .unwrap();
+            let got = outcomes(&dest);
+            prop_assert_eq!(counts.documents as usize, got.len());
+            prop_assert_eq!(got, expected(&data, utf8, max_line));
+        }
+    }
+}
