@@ -202,10 +202,13 @@ struct UnitOutput {
 impl Worker {
     fn classify(&mut self, ctx: &Context, file: usize, line: Option<u64>, text: &str) {
         let c = ctx.classifier;
+        // IDF weighting, normalisation and the dot product in one pass over the features.
         c.vectorizer
-            .vectorize_into(text, &mut self.scratch, &mut self.vec);
+            .term_frequencies_into(text, &mut self.scratch, &mut self.vec);
+        let l2 = c.vectorizer.spec().l2_normalize;
         c.model
-            .probabilities_into(&self.vec, &mut self.z, &mut self.probs);
+            .decision_tf_into(&self.vec, c.vectorizer.idf(), l2, &mut self.z);
+        c.model.link_into(&self.z, &mut self.probs);
         rank_into(c.model.mode(), &self.probs, &mut self.ranked);
         ctx.format.push_prediction(
             &mut self.out,

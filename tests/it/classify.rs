@@ -70,6 +70,18 @@ fn reference_example_with_the_shipped_model() {
     assert!(first.starts_with(r#"{"File": "SampleSMStext1.txt", "Line": "0", "Classes": [{"Name": "spam", "Score": 0."#), "{first}");
     assert!(first.ends_with("}]}"), "{first}");
 
+    // The README shows exactly these lines.
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let shown: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.starts_with("{\"File\": \"SampleSMStext"))
+        .collect();
+    assert_eq!(
+        shown,
+        text.lines().collect::<Vec<_>>(),
+        "update the README's example output"
+    );
+
     let d = w.ok(&["describe-document-classification-job", "--job-id", id]);
     assert_eq!(
         d["DocumentClassificationJobProperties"]["JobStatus"],
