@@ -131,32 +131,81 @@ fn last_line_cut(b: &[u8]) -> Option<usize> {
     None
 }
 
+/// What `LineChunkReader::next_chunk` produces.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Chunk {
+    /// Whole lines, terminators included.
+    Lines(Vec<u8>),
+    /// One line longer than the limit, skipped without being held in memory: its length in
+    /// bytes (terminator excluded).
+    LongLine(u64),
+}
+
 impl LineChunkReader {
-    pub fn next_chunk(&mut self, target: usize) -> std::io::Result<Option<Vec<u8>>> {
+    /// Reads one more block; returns false at the end of the file.
+    fn fill(&mut self, block: usize) -> std::io::Result<bool> {
+        let start = self.buf.len();
+        self.buf.resize(start + block, 0);
+        let n = self.file.read(&mut self.buf[start..])?;
+        self.buf.truncate(start + n);
+        self.eof = n == 0;
+        Ok(n > 0)
+    }
+
+    /// Consumes the line at the start of the buffer through its terminator, reading and dropping
+    /// blocks as it goes. Returns the line's length.
+    fn skip_line(&mut self) -> std::io::Result<u64> {
+        let mut bytes = 0u64;
+        loop {
+            if let Some(p) = memchr::memchr2(b'\n', b'\r', &self.buf) {
+                bytes += p as u64;
+                let cr = self.buf[p] == b'\r';
+                self.buf.drain(..=p);
+                if cr && self.buf.is_empty() && !self.eof {
+                    self.fill(SKIP_BLOCK)?;
+                }
+                if cr && self.buf.first() == Some(&b'\n') {
+                    self.buf.drain(..1);
+                }
+                return Ok(bytes);
+            }
+            bytes += self.buf.len() as u64;
+            self.buf.clear();
+            if self.eof || !self.fill(SKIP_BLOCK)? {
+                return Ok(bytes);
+            }
+        }
+    }
+
+    /// The next chunk of about `target` bytes of whole lines, or a line longer than `max_line`
+    /// bytes that could not fit a chunk, reported by length only.
+    pub fn next_chunk(&mut self, target: usize, max_line: u64) -> std::io::Result<Option<Chunk>> {
         let mut want = target.max(1);
         loop {
             while !self.eof && self.buf.len() < want {
-                let start = self.buf.len();
-                self.buf.resize(want.max(start + 64 * 1024), 0);
-                let n = self.file.read(&mut self.buf[start..])?;
-                self.buf.truncate(start + n);
-                self.eof = n == 0;
+                self.fill(want.saturating_sub(self.buf.len()).max(SKIP_BLOCK))?;
             }
             if self.buf.is_empty() {
                 return Ok(None);
             }
-            if self.eof {
-                return Ok(Some(std::mem::take(&mut self.buf)));
-            }
             if let Some(cut) = last_line_cut(&self.buf) {
                 let rest = self.buf.split_off(cut);
-                return Ok(Some(std::mem::replace(&mut self.buf, rest)));
+                return Ok(Some(Chunk::Lines(std::mem::replace(&mut self.buf, rest))));
             }
-            // One line longer than the buffer: read on until it ends.
+            // The buffer holds (the start of) one line, plus at most a final CR.
+            if self.buf.len() as u64 > max_line.saturating_add(1) {
+                return Ok(Some(Chunk::LongLine(self.skip_line()?)));
+            }
+            if self.eof {
+                return Ok(Some(Chunk::Lines(std::mem::take(&mut self.buf))));
+            }
             want = self.buf.len() * 2;
         }
     }
 }
+
+/// Read size while filling and skipping.
+const SKIP_BLOCK: usize = 64 * 1024;
 
 #[cfg(test)]
 mod tests {
@@ -177,7 +226,8 @@ mod tests {
             let mut reader = LineChunkReader { file: File::open(&path).unwrap(), buf: Vec::new(), eof: false };
             let mut joined = Vec::new();
             let mut lines = Vec::new();
-            while let Some(chunk) = reader.next_chunk(target).unwrap() {
+            while let Some(chunk) = reader.next_chunk(target, u64::MAX).unwrap() {
+                let Chunk::Lines(chunk) = chunk else { panic!("no line is too long") };
                 prop_assert!(!chunk.is_empty());
                 for l in LineIter::new(&chunk) {
                     lines.push(chunk[l.start..l.end].to_vec());
@@ -187,6 +237,30 @@ mod tests {
             prop_assert_eq!(&joined, &data);
             let whole: Vec<Vec<u8>> = LineIter::new(&data).map(|l| data[l.start..l.end].to_vec()).collect();
             prop_assert_eq!(lines, whole);
+        }
+
+        // With a line limit, every line still comes out once, in order: short ones inside chunks,
+        // lines over the limit either inside a chunk or as a length.
+        #[test]
+        fn long_lines_are_skipped_by_length(data in proptest::collection::vec(
+            prop_oneof![Just(b'a'), Just(b'a'), Just(b'a'), Just(b'\n'), Just(b'\r')], 0..3000),
+            target in 1usize..40, max_line in 0u64..30) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f");
+            std::fs::write(&path, &data).unwrap();
+            let mut reader = LineChunkReader { file: File::open(&path).unwrap(), buf: Vec::new(), eof: false };
+            let mut lengths = Vec::new();
+            while let Some(chunk) = reader.next_chunk(target, max_line).unwrap() {
+                match chunk {
+                    Chunk::Lines(c) => lengths.extend(LineIter::new(&c).map(|l| (l.end - l.start) as u64)),
+                    Chunk::LongLine(n) => {
+                        prop_assert!(n > max_line);
+                        lengths.push(n);
+                    }
+                }
+            }
+            let whole: Vec<u64> = LineIter::new(&data).map(|l| (l.end - l.start) as u64).collect();
+            prop_assert_eq!(lengths, whole);
         }
     }
 }

@@ -21,7 +21,7 @@ use super::record::{
 use super::store::JobStore;
 use crate::aws::{self, Identity};
 use crate::error::{Error, Result};
-use crate::input::mmap::LineChunkReader;
+use crate::input::mmap::{Chunk, LineChunkReader};
 use crate::input::split::{count_lines, next_chunk_end, LineIter};
 use crate::input::{uri, FileBytes, LineSource, Listing, MmapChoice, SplitMode, Utf8Policy};
 use crate::model::registry::ClassifierRecord;
@@ -175,6 +175,13 @@ enum Unit {
         file: usize,
         message: String,
     },
+    /// A streamed line over the size limit, known only by its length.
+    LongLine {
+        file: usize,
+        bytes: u64,
+        line: u64,
+        skip: bool,
+    },
 }
 
 /// Per-worker buffers, reused across documents and, through the pool in `classify_into`,
@@ -325,6 +332,19 @@ impl Worker {
             Unit::Unreadable { file, message } => {
                 self.error(ctx, *file, None, UNREADABLE_FILE, message);
             }
+            Unit::LongLine {
+                file,
+                bytes: n,
+                line,
+                skip,
+            } => {
+                if !*skip {
+                    bytes = *n;
+                    let limit = ctx.cfg.max_line_bytes;
+                    let msg = format!("Document size exceeds maximum size limit {limit} bytes.");
+                    self.error(ctx, *file, Some(*line), DOCUMENT_SIZE_EXCEEDED, &msg);
+                }
+            }
         }
         let level = ctx.cfg.compression_level;
         let deflater = match &mut self.deflater {
@@ -365,6 +385,82 @@ impl Drop for Pooled<'_> {
         if let Some(w) = self.worker.take() {
             self.pool.lock().unwrap_or_else(|e| e.into_inner()).push(w);
         }
+    }
+}
+
+/// What the next unit of a file held whole is.
+enum MappedPiece {
+    /// Whole lines from the start to the returned end.
+    Lines,
+    /// One line over the size limit, of this many bytes (terminator excluded).
+    LongLine(u64),
+}
+
+/// End of a CR/LF/CRLF terminator at `p`.
+fn after_terminator(data: &[u8], p: usize) -> usize {
+    if data[p] == b'\r' && data.get(p + 1) == Some(&b'\n') {
+        p + 2
+    } else {
+        p + 1
+    }
+}
+
+/// The next unit of `data` from `start`: whole lines up to about `target` bytes, or a line longer
+/// than `max_line` on its own, measured in blocks whose pages are released as the scan passes
+/// them, so even a line of gigabytes never makes the process hold it. Every scan for a line end
+/// is bounded by the limit, so no unit drags a long line in.
+fn next_mapped_piece(
+    data: &FileBytes,
+    start: usize,
+    target: usize,
+    max_line: u64,
+) -> (MappedPiece, usize) {
+    let len = data.len();
+    let reach = |from: usize| {
+        from.saturating_add(max_line as usize)
+            .saturating_add(2)
+            .min(len)
+    };
+    let first = memchr::memchr2(b'\n', b'\r', &data[start..reach(start)]);
+    if first.is_none() && reach(start) < len {
+        const BLOCK: usize = 8 << 20;
+        let mut pos = start;
+        loop {
+            let stop = pos.saturating_add(BLOCK).min(len);
+            match memchr::memchr2(b'\n', b'\r', &data[pos..stop]) {
+                Some(off) => {
+                    let p = pos + off;
+                    data.release(start..p);
+                    return (
+                        MappedPiece::LongLine((p - start) as u64),
+                        after_terminator(data, p),
+                    );
+                }
+                None if stop == len => {
+                    data.release(start..len);
+                    return (MappedPiece::LongLine((len - start) as u64), len);
+                }
+                None => {
+                    data.release(pos..stop);
+                    pos = stop;
+                }
+            }
+        }
+    }
+    let want = start + target.max(1);
+    if want >= len {
+        return (MappedPiece::Lines, len);
+    }
+    if let Some(off) = memchr::memchr2(b'\n', b'\r', &data[want..reach(want)]) {
+        return (MappedPiece::Lines, after_terminator(data, want + off));
+    }
+    if reach(want) == len {
+        return (MappedPiece::Lines, len);
+    }
+    // The line running through `want` is over the limit: end this unit before it.
+    match memchr::memrchr2(b'\n', b'\r', &data[start..want]) {
+        Some(off) => (MappedPiece::Lines, after_terminator(data, start + off)),
+        None => (MappedPiece::Lines, next_chunk_end(data, start, target)),
     }
 }
 
@@ -416,13 +512,26 @@ impl Planner<'_> {
                 // Cut a mapped file one unit at a time, so planning never touches pages ahead.
                 if let Some((f, data, start)) = &mut self.mapped {
                     if *start < data.len() {
-                        let end = next_chunk_end(data, *start, self.cfg.unit_bytes);
-                        let unit = Unit::Lines {
-                            file: *f,
-                            data: Arc::clone(data),
-                            range: *start..end,
-                            first_line: 0,
-                            skip: false,
+                        let (piece, end) = next_mapped_piece(
+                            data,
+                            *start,
+                            self.cfg.unit_bytes,
+                            self.cfg.max_line_bytes,
+                        );
+                        let unit = match piece {
+                            MappedPiece::Lines => Unit::Lines {
+                                file: *f,
+                                data: Arc::clone(data),
+                                range: *start..end,
+                                first_line: 0,
+                                skip: false,
+                            },
+                            MappedPiece::LongLine(bytes) => Unit::LongLine {
+                                file: *f,
+                                bytes,
+                                line: 0,
+                                skip: false,
+                            },
                         };
                         *start = end;
                         return Some(unit);
@@ -432,8 +541,8 @@ impl Planner<'_> {
                 }
                 if let Some((f, reader)) = &mut self.stream {
                     let f = *f;
-                    match reader.next_chunk(self.cfg.unit_bytes) {
-                        Ok(Some(chunk)) => {
+                    match reader.next_chunk(self.cfg.unit_bytes, self.cfg.max_line_bytes) {
+                        Ok(Some(Chunk::Lines(chunk))) => {
                             let range = 0..chunk.len();
                             return Some(Unit::Lines {
                                 file: f,
@@ -442,6 +551,14 @@ impl Planner<'_> {
                                 first_line: 0,
                                 skip: false,
                             });
+                        }
+                        Ok(Some(Chunk::LongLine(bytes))) => {
+                            return Some(Unit::LongLine {
+                                file: f,
+                                bytes,
+                                line: 0,
+                                skip: false,
+                            })
                         }
                         Ok(None) => self.stream = None,
                         Err(e) => {
@@ -543,23 +660,28 @@ pub fn classify_into(
                             skip_rest && has_undecodable_line(chunk, cfg.max_line_bytes),
                         )
                     }
+                    Unit::LongLine { .. } => (1, false),
                     _ => (0, false),
                 })
                 .collect();
             for (u, (n, bad)) in wave.iter_mut().zip(scans) {
-                if let Unit::Lines {
-                    file,
-                    first_line,
-                    skip,
-                    ..
-                } = u
-                {
-                    let state = &mut line_state[*file];
-                    *first_line = state.0;
-                    *skip = state.1;
-                    state.0 += n;
-                    state.1 |= bad;
-                }
+                let (file, first_line, skip) = match u {
+                    Unit::Lines {
+                        file,
+                        first_line,
+                        skip,
+                        ..
+                    } => (file, first_line, skip),
+                    Unit::LongLine {
+                        file, line, skip, ..
+                    } => (file, line, skip),
+                    _ => continue,
+                };
+                let state = &mut line_state[*file];
+                *first_line = state.0;
+                *skip = state.1;
+                state.0 += n;
+                state.1 |= bad;
             }
         }
         let outputs: Vec<UnitOutput> = wave
@@ -769,6 +891,34 @@ mod tests {
             }
         }
         out
+    }
+
+    proptest! {
+        // Pieces of a file held whole give every line once, in order; only lines over the limit
+        // come out as lengths.
+        #[test]
+        fn mapped_pieces_cover_every_line(data in proptest::collection::vec(
+            prop_oneof![Just(b'a'), Just(b'a'), Just(b'a'), Just(b'\n'), Just(b'\r')], 0..3000),
+            target in 1usize..50, max_line in 0u64..30) {
+            let bytes = FileBytes::Owned(data.clone());
+            let mut lengths = Vec::new();
+            let mut start = 0;
+            while start < data.len() {
+                let (piece, end) = next_mapped_piece(&bytes, start, target, max_line);
+                prop_assert!(end > start);
+                match piece {
+                    MappedPiece::Lines => lengths.extend(
+                        LineIter::new(&data[start..end]).map(|l| (l.end - l.start) as u64)),
+                    MappedPiece::LongLine(n) => {
+                        prop_assert!(n > max_line);
+                        lengths.push(n);
+                    }
+                }
+                start = end;
+            }
+            let whole: Vec<u64> = LineIter::new(&data).map(|l| (l.end - l.start) as u64).collect();
+            prop_assert_eq!(lengths, whole);
+        }
     }
 
     proptest! {
