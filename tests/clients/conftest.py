@@ -48,9 +48,9 @@ class Server:
         assert s3_uri.startswith("s3://")
         return self.s3 / s3_uri[len("s3://"):]
 
-    def client(self, secret=SECRET, key=KEY):
+    def client(self, secret=SECRET, key=KEY, config=None):
         return boto3.client("comprehend", endpoint_url=self.endpoint, region_name=REGION,
-                            aws_access_key_id=key, aws_secret_access_key=secret)
+                            aws_access_key_id=key, aws_secret_access_key=secret, config=config)
 
     def cli(self, *args, secret=SECRET):
         env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=secret, AWS_DEFAULT_REGION=REGION,
