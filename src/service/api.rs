@@ -165,6 +165,27 @@ fn role_member(body: &Value) -> Result<Option<String>, ApiError> {
     )
 }
 
+/// The optional `ClientRequestToken` member.
+fn token_member(body: &Value) -> Result<Option<String>, ApiError> {
+    string(
+        body,
+        "ClientRequestToken",
+        false,
+        64,
+        token_ok,
+        "satisfy regular expression pattern: ^[a-zA-Z0-9-]+$",
+    )
+}
+
+/// A required structure member.
+fn required<'a>(body: &'a Value, name: &str) -> Result<&'a Value, ApiError> {
+    field(body, name).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"
+        ))
+    })
+}
+
 fn job_name_ok(s: &str) -> bool {
     s.chars()
         .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-%@".contains(c))
@@ -430,20 +451,9 @@ impl Service {
         )?;
         let classifier_arn = string(body, "DocumentClassifierArn", false, 256, any, "")?;
         let role = role_member(body)?;
-        let token = string(
-            body,
-            "ClientRequestToken",
-            false,
-            64,
-            token_ok,
-            "satisfy regular expression pattern: ^[a-zA-Z0-9-]+$",
-        )?;
-        let input = field(body, "InputDataConfig").ok_or_else(|| {
-            ApiError::invalid("1 validation error detected: Value null at 'InputDataConfig' failed to satisfy constraint: Member must not be null")
-        })?;
-        let output = field(body, "OutputDataConfig").ok_or_else(|| {
-            ApiError::invalid("1 validation error detected: Value null at 'OutputDataConfig' failed to satisfy constraint: Member must not be null")
-        })?;
+        let token = token_member(body)?;
+        let input = required(body, "InputDataConfig")?;
+        let output = required(body, "OutputDataConfig")?;
         let in_uri = string(input, "S3Uri", true, 1024, s3_uri_ok, S3_PATTERN)?.unwrap_or_default();
         let format = enum_member(
             input,
@@ -702,14 +712,7 @@ impl Service {
             string(body, "DocumentClassifierName", true, 63, name_ok, pattern)?.unwrap_or_default();
         let version = string(body, "VersionName", false, 63, name_ok, pattern)?;
         let role = role_member(body)?.unwrap_or_default();
-        string(
-            body,
-            "ClientRequestToken",
-            false,
-            64,
-            token_ok,
-            "satisfy regular expression pattern: ^[a-zA-Z0-9-]+$",
-        )?;
+        token_member(body)?;
         let identity = &Identity {
             region: identity.region.clone(),
             account: role.split(':').nth(4).unwrap_or_default().to_string(),
@@ -727,9 +730,7 @@ impl Service {
             .unwrap_or_else(|| "MULTI_CLASS".into())
             .parse()
             .map_err(ApiError::from)?;
-        let input = field(body, "InputDataConfig").ok_or_else(|| {
-            ApiError::invalid("1 validation error detected: Value null at 'InputDataConfig' failed to satisfy constraint: Member must not be null")
-        })?;
+        let input = required(body, "InputDataConfig")?;
         let format: DataFormat = enum_member(
             input,
             "DataFormat",

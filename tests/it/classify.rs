@@ -474,12 +474,14 @@ fn failed_jobs_leave_no_archive_and_a_failed_record() {
     assert!(!w.join("out").exists());
 }
 
-#[test]
-fn a_signal_stops_the_job_cleanly() {
-    let w = Workdir::new();
+/// Starts a long classification job (400,000 lines, one thread) and returns once its record says
+/// IN_PROGRESS.
+fn start_long_job(w: &Workdir, job_id: &str) -> std::process::Child {
     w.train_small("m", "sms_small.csv", &[]);
-    let line = "win a free prize now call 0800 123 456 or reply STOP to end\n";
-    w.write("in/big.txt", line.repeat(400_000));
+    w.write(
+        "in/big.txt",
+        "win a free prize now call 0800 123 456\n".repeat(400_000),
+    );
     let child = Command::new(env!("CARGO_BIN_EXE_docclass"))
         .args([
             "classify",
@@ -490,7 +492,7 @@ fn a_signal_stops_the_job_cleanly() {
             "--output",
             "out/",
             "--job-id",
-            "feed",
+            job_id,
             "--threads",
             "1",
             "-q",
@@ -500,12 +502,19 @@ fn a_signal_stops_the_job_cleanly() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let record = w.join(".docclass/jobs/feed.json");
+    let record = w.join(&format!(".docclass/jobs/{job_id}.json"));
     let started = std::time::Instant::now();
     while !fs::read_to_string(&record).is_ok_and(|r| r.contains("IN_PROGRESS")) {
         assert!(started.elapsed().as_secs() < 60, "job never started");
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
+    child
+}
+
+#[test]
+fn a_signal_stops_the_job_cleanly() {
+    let w = Workdir::new();
+    let child = start_long_job(&w, "feed");
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -533,37 +542,7 @@ fn a_signal_stops_the_job_cleanly() {
 #[test]
 fn a_killed_job_fails_on_the_next_read_and_leaves_nothing() {
     let w = Workdir::new();
-    w.train_small("m", "sms_small.csv", &[]);
-    w.write(
-        "in/big.txt",
-        "win a free prize now call 0800 123 456\n".repeat(400_000),
-    );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_docclass"))
-        .args([
-            "classify",
-            "--input",
-            "in/",
-            "--model",
-            "m",
-            "--output",
-            "out/",
-            "--job-id",
-            "dead",
-            "--threads",
-            "1",
-            "-q",
-        ])
-        .current_dir(w.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let record = w.join(".docclass/jobs/dead.json");
-    let started = std::time::Instant::now();
-    while !fs::read_to_string(&record).is_ok_and(|r| r.contains("IN_PROGRESS")) {
-        assert!(started.elapsed().as_secs() < 60, "job never started");
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
+    let mut child = start_long_job(&w, "dead");
     std::thread::sleep(std::time::Duration::from_millis(50));
     child.kill().unwrap(); // SIGKILL: no chance to clean up
     child.wait().unwrap();
