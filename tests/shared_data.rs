@@ -100,29 +100,29 @@ fn sms_spam_cross_validation() {
     assert!(recall >= 0.935, "spam recall {recall}");
 }
 
+/// The SpamAssassin recipe from the README.
+const SPAMASSASSIN: &[&str] = &[
+    "--format",
+    "LABEL_FOLDERS",
+    "--on-invalid-utf8",
+    "lossy",
+    "--char-ngrams",
+    "none",
+    "--c",
+    "100",
+    "--class-weight",
+    "none",
+];
+
 #[test]
 fn spamassassin_cross_validation() {
     let train = data("spamassassin/train");
-    let cv = docclass(
-        &repo(),
-        &[
-            "cross-validate",
-            "--train",
-            &train,
-            "--format",
-            "LABEL_FOLDERS",
-            "--on-invalid-utf8",
-            "lossy",
-            "--char-ngrams",
-            "none",
-            "--c",
-            "100",
-            "-q",
-        ],
-    );
+    let mut args = vec!["cross-validate", "--train", &train, "-q"];
+    args.extend_from_slice(SPAMASSASSIN);
+    let cv = docclass(&repo(), &args);
     let (acc, f1, _) = pooled(&cv, "spam");
     assert!(acc >= 0.99, "accuracy {acc}");
-    assert!(f1 >= 0.98, "spam F1 {f1}");
+    assert!(f1 >= 0.984, "spam F1 {f1}");
 }
 
 /// The 20 Newsgroups recipe from the README.
@@ -156,27 +156,18 @@ fn news20_train_and_classify_one_doc_per_file() {
     let train = data("20news/train");
     let w = tempfile::tempdir().unwrap();
     let reg = w.path().join("models").display().to_string();
-    let props = docclass(
-        w.path(),
-        &[
-            "train",
-            "--name",
-            "news20",
-            "--train",
-            &train,
-            "--format",
-            "LABEL_FOLDERS",
-            "--on-invalid-utf8",
-            "lossy",
-            "--char-ngrams",
-            "none",
-            "--n-features-log2",
-            "18",
-            "--model-registry",
-            &reg,
-            "-q",
-        ],
-    );
+    let mut args = vec![
+        "train",
+        "--name",
+        "news20",
+        "--train",
+        &train,
+        "--model-registry",
+        &reg,
+        "-q",
+    ];
+    args.extend_from_slice(NEWS20);
+    let props = docclass(w.path(), &args);
     let meta = &props["DocumentClassifierProperties"]["ClassifierMetadata"];
     assert_eq!(meta["NumberOfLabels"], 20);
     let acc = meta["EvaluationMetrics"]["Accuracy"].as_f64().unwrap();
