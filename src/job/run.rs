@@ -24,11 +24,11 @@ use crate::error::{Error, Result};
 use crate::input::mmap::{Chunk, LineChunkReader};
 use crate::input::split::{count_lines, next_chunk_end, LineIter};
 use crate::input::{uri, FileBytes, LineSource, Listing, MmapChoice, SplitMode, Utf8Policy};
+use crate::model::io::ScoreScratch;
 use crate::model::registry::ClassifierRecord;
 use crate::model::Classifier;
 use crate::output::archive::{ArchiveWriter, CompressedChunk, Deflater};
 use crate::output::jsonl::{json_string, rank_into, FileLine, JsonStyle, JsonlFormat};
-use crate::text::{SparseVec, VectorizerScratch};
 
 /// Error codes written in place of a result.
 pub const DOCUMENT_SIZE_EXCEEDED: &str = "DOCUMENT_SIZE_EXCEEDED";
@@ -189,9 +189,7 @@ enum Unit {
 #[derive(Default)]
 struct Worker {
     deflater: Option<Deflater>,
-    scratch: VectorizerScratch,
-    vec: SparseVec,
-    z: Vec<f64>,
+    scratch: ScoreScratch,
     probs: Vec<f64>,
     ranked: Vec<u32>,
     out: Vec<u8>,
@@ -209,13 +207,7 @@ struct UnitOutput {
 impl Worker {
     fn classify(&mut self, ctx: &Context, file: usize, line: Option<u64>, text: &str) {
         let c = ctx.classifier;
-        // IDF weighting, normalisation and the dot product in one pass over the features.
-        c.vectorizer
-            .term_frequencies_into(text, &mut self.scratch, &mut self.vec);
-        let l2 = c.vectorizer.spec().l2_normalize;
-        c.model
-            .decision_tf_into(&self.vec, c.vectorizer.idf(), l2, &mut self.z);
-        c.model.link_into(&self.z, &mut self.probs);
+        c.probabilities_into(text, &mut self.scratch, &mut self.probs);
         rank_into(c.model.mode(), &self.probs, &mut self.ranked);
         ctx.format.push_prediction(
             &mut self.out,

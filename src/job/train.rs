@@ -478,12 +478,7 @@ pub fn train(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<T
 
     let classifier_metadata = ClassifierMetadata {
         number_of_labels: data.labels.len(),
-        number_of_trained_documents: n_train_docs
-            - if n_train_docs < data.tf.len() {
-                0
-            } else {
-                eval_test.len()
-            },
+        number_of_trained_documents: eval_train.len(),
         number_of_test_documents: eval_test.len(),
         evaluation_metrics: metrics,
     };

@@ -15,7 +15,7 @@ use super::linear::{LinearModel, Mode};
 use super::metrics::{ClassifierMetadata, ConfusionMatrix};
 use super::train::TrainParams;
 use crate::error::{Error, Result};
-use crate::text::{FeatureSpec, HashingVectorizer};
+use crate::text::{FeatureSpec, HashingVectorizer, SparseVec, VectorizerScratch};
 
 /// The model format this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -130,7 +130,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Buffers `Classifier::probabilities_into` reuses from one document to the next.
+#[derive(Debug, Default)]
+pub struct ScoreScratch {
+    vectorizer: VectorizerScratch,
+    tf: SparseVec,
+    z: Vec<f64>,
+}
+
 impl Classifier {
+    /// Probability per label of `text`, into `probs`: term frequencies, then IDF weighting,
+    /// normalisation and the dot product in one pass. Batch jobs and ClassifyDocument both score
+    /// through here, so the same text gets the same scores either way.
+    pub fn probabilities_into(&self, text: &str, scratch: &mut ScoreScratch, probs: &mut Vec<f64>) {
+        self.vectorizer
+            .term_frequencies_into(text, &mut scratch.vectorizer, &mut scratch.tf);
+        let l2 = self.vectorizer.spec().l2_normalize;
+        self.model
+            .decision_tf_into(&scratch.tf, self.vectorizer.idf(), l2, &mut scratch.z);
+        self.model.link_into(&scratch.z, probs);
+    }
+
     /// Assembles a classifier from its parts (after training).
     pub fn new(meta: ModelMeta, vectorizer: HashingVectorizer, model: LinearModel) -> Self {
         Classifier {

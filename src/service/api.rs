@@ -20,10 +20,11 @@ use crate::job::run::{self, ClassifyConfig};
 use crate::job::store::JobStore;
 use crate::job::train::{self, TrainConfig, LANGUAGES};
 use crate::model::io::write_atomic;
+use crate::model::io::ScoreScratch;
 use crate::model::registry::{ClassifierRecord, Registry};
 use crate::model::{Classifier, Mode, TrainParams};
 use crate::output::jsonl::rank_into;
-use crate::text::{FeatureSpec, SparseVec, VectorizerScratch};
+use crate::text::FeatureSpec;
 
 /// Largest `Text` ClassifyDocument takes, as Comprehend's synchronous limit.
 pub const MAX_TEXT_BYTES: usize = 10_000;
@@ -1095,10 +1096,8 @@ impl Service {
             )
         })?;
         let c = self.model(&dir)?;
-        let mut scratch = VectorizerScratch::default();
-        let mut v = SparseVec::default();
-        c.vectorizer.vectorize_into(&text, &mut scratch, &mut v);
-        let probs = c.model.probabilities(&v);
+        let mut probs = Vec::new();
+        c.probabilities_into(&text, &mut ScoreScratch::default(), &mut probs);
         let mut ranked = Vec::new();
         rank_into(c.model.mode(), &probs, &mut ranked);
         // Comprehend returns 4-decimal scores widened from 32-bit floats.
