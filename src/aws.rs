@@ -161,6 +161,15 @@ pub fn iso8601(epoch: f64) -> String {
     )
 }
 
+/// Rewrites the epoch-second timestamps under `keys` of a JSON object as the AWS CLI prints them.
+pub fn iso_timestamps(v: &mut serde_json::Value, keys: &[&str]) {
+    for key in keys {
+        if let Some(t) = v.get(*key).and_then(|t| t.as_f64()) {
+            v[*key] = iso8601(t).into();
+        }
+    }
+}
+
 /// A new job id: 32 lowercase hex characters from the operating system's random source.
 pub fn new_job_id() -> String {
     let mut bytes = [0u8; 16];

@@ -107,16 +107,15 @@ fn classifier_properties(
         }
     };
     let mut v = serde_json::to_value(&record)?;
-    for key in [
-        "SubmitTime",
-        "EndTime",
-        "TrainingStartTime",
-        "TrainingEndTime",
-    ] {
-        if let Some(t) = v.get(key).and_then(|t| t.as_f64()) {
-            v[key] = docclass::aws::iso8601(t).into();
-        }
-    }
+    docclass::aws::iso_timestamps(
+        &mut v,
+        &[
+            "SubmitTime",
+            "EndTime",
+            "TrainingStartTime",
+            "TrainingEndTime",
+        ],
+    );
     Ok(v)
 }
 

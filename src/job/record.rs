@@ -100,11 +100,7 @@ impl JobRecord {
     /// The record as the AWS CLI prints it: timestamps in ISO 8601 instead of epoch seconds.
     pub fn to_cli_json(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();
-        for key in ["SubmitTime", "EndTime"] {
-            if let Some(t) = v.get(key).and_then(|t| t.as_f64()) {
-                v[key] = crate::aws::iso8601(t).into();
-            }
-        }
+        crate::aws::iso_timestamps(&mut v, &["SubmitTime", "EndTime"]);
         v
     }
 }

@@ -7,7 +7,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -282,9 +282,4 @@ impl Classifier {
             model,
         })
     }
-}
-
-/// The path of a model folder's metadata file, for messages.
-pub fn meta_path(dir: &Path) -> PathBuf {
-    dir.join(ModelFiles::META)
 }

@@ -151,21 +151,6 @@ impl ArchiveWriter {
         self.write(deflated)
     }
 
-    /// Convenience for small outputs: compresses and appends `data` on the calling thread.
-    pub fn append_bytes(&mut self, data: &[u8]) -> Result<()> {
-        let chunk = CompressedChunk::compress(data, self.level);
-        self.append(&chunk)
-    }
-
-    /// Bytes of `predictions.jsonl` written so far.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Completes the archive and moves it to its final path. Returns the archive's size.
     pub fn finish(mut self, mtime: u64) -> Result<u64> {
         let mut header = tar::Header::new_gnu();
