@@ -69,6 +69,13 @@ pub struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     pub max_body_bytes: usize,
+    /// Jobs (classification or training) queued or running at most; more are refused with
+    /// TooManyRequestsException, which the AWS SDKs retry with backoff.
+    #[arg(long, default_value_t = 100)]
+    pub max_queued_jobs: usize,
+    /// Requests handled at once; more are refused with TooManyRequestsException.
+    #[arg(long, default_value_t = 256)]
+    pub max_inflight_requests: usize,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }

@@ -319,11 +319,14 @@ pub fn classify_config(
 
 pub fn serve_config(a: &crate::cli::ServeArgs) -> Result<(ServiceConfig, HttpConfig)> {
     let registry = registry(&a.registry)?;
-    if a.concurrency == 0 {
-        return Err(bad(
-            "--concurrency",
-            "expected at least 1, got 0".to_string(),
-        ));
+    for (name, value) in [
+        ("--concurrency", a.concurrency),
+        ("--max-queued-jobs", a.max_queued_jobs),
+        ("--max-inflight-requests", a.max_inflight_requests),
+    ] {
+        if value == 0 {
+            return Err(bad(name, "expected at least 1, got 0".to_string()));
+        }
     }
     let keys = match (&a.access_key_id, &a.secret_access_key) {
         (Some(id), Some(secret)) => vec![Credentials {
@@ -348,6 +351,7 @@ pub fn serve_config(a: &crate::cli::ServeArgs) -> Result<(ServiceConfig, HttpCon
         state_dir: a.state_dir.clone(),
         s3_root: a.s3_root.clone(),
         concurrency: a.concurrency,
+        max_queued_jobs: a.max_queued_jobs,
         registry: registry.clone(),
     };
     let http = HttpConfig {
@@ -355,6 +359,7 @@ pub fn serve_config(a: &crate::cli::ServeArgs) -> Result<(ServiceConfig, HttpCon
         keys,
         verify_signatures: !a.no_verify_signatures,
         max_body_bytes: a.max_body_bytes,
+        max_inflight_requests: a.max_inflight_requests,
         default_region: registry.identity.region.clone(),
     };
     Ok((service, http))

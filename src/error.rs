@@ -9,11 +9,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything the engine can refuse or fail at.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {source}", path.display())]
+    // The cause is part of the message (job records store only the message), so it is not also
+    // a `source`, which would print it twice in a context chain.
+    #[error("{}: {cause}{}", path.display(), io_hint(cause))]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     #[error("invalid value for {name}: {reason}")]
@@ -74,7 +75,7 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 
@@ -92,5 +93,16 @@ impl Error {
             location: location.into(),
             message: message.into(),
         }
+    }
+}
+
+/// What to do about the I/O failures a user can fix.
+fn io_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            "; free space on that filesystem (or choose another output), then run the job again"
+        }
+        std::io::ErrorKind::PermissionDenied => "; check the file's permissions",
+        _ => "",
     }
 }

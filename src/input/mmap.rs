@@ -8,6 +8,8 @@ use std::path::Path;
 
 use memmap2::Mmap;
 
+use super::guard::{self, Guard};
+
 /// Whether to memory-map input files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MmapChoice {
@@ -23,15 +25,24 @@ pub const MMAP_MIN_BYTES: u64 = 256 * 1024;
 
 /// The bytes of one file.
 pub enum FileBytes {
-    Mapped(Mmap),
+    Mapped(GuardedMap),
     Owned(Vec<u8>),
+}
+
+/// A read-only file mapping registered with the SIGBUS guard, so that another process
+/// truncating the file cannot kill this one: lost pages read as zeros and `changed` says so.
+pub struct GuardedMap {
+    // Field order matters: the guard is dropped (unregistered) before the map is unmapped.
+    guard: Guard,
+    map: Mmap,
+    file: File,
 }
 
 impl Deref for FileBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match self {
-            FileBytes::Mapped(m) => m,
+            FileBytes::Mapped(m) => &m.map,
             FileBytes::Owned(v) => v,
         }
     }
@@ -43,7 +54,7 @@ impl FileBytes {
     /// files and on failure.
     pub fn release(&self, range: std::ops::Range<usize>) {
         const PAGE: usize = 4096;
-        if let FileBytes::Mapped(map) = self {
+        if let FileBytes::Mapped(GuardedMap { map, .. }) = self {
             let start = range.start.div_ceil(PAGE) * PAGE;
             let end = range.end.min(map.len()) / PAGE * PAGE;
             if end > start {
@@ -61,18 +72,36 @@ impl FileBytes {
         }
     }
 
+    /// Whether the file shrank (or lost mapped pages) since it was opened, so bytes read from
+    /// it may be zeros rather than its content. Always false for bytes read into memory, which
+    /// are a snapshot.
+    pub fn changed(&self) -> bool {
+        match self {
+            FileBytes::Mapped(m) => {
+                m.guard.faulted()
+                    || m.file
+                        .metadata()
+                        .map_or(true, |meta| meta.len() < m.map.len() as u64)
+            }
+            FileBytes::Owned(_) => false,
+        }
+    }
+
     /// Opens `path` and returns its bytes, mapping it when `choice` and its size allow.
     pub fn open(path: &Path, choice: MmapChoice) -> std::io::Result<FileBytes> {
         let mut file = File::open(path)?;
         let len = file.metadata()?.len();
         if choice == MmapChoice::Auto && len >= MMAP_MIN_BYTES {
             // SAFETY: the map is read-only and private to this process. If another process
-            // truncates the file while it is mapped, reading the lost pages raises SIGBUS; input
-            // files are treated as immutable for the duration of a job, as ripgrep does.
+            // truncates the file while it is mapped, touching the lost pages raises SIGBUS: the
+            // guard catches it for registered ranges and puts a zero page there instead, and
+            // `changed` reports it. Without a free guard slot the file is read, not mapped.
             if let Ok(map) = unsafe { Mmap::map(&file) } {
-                #[cfg(unix)]
-                let _ = map.advise(memmap2::Advice::Sequential);
-                return Ok(FileBytes::Mapped(map));
+                if let Some(guard) = guard::register(map.as_ptr() as usize, map.len()) {
+                    #[cfg(unix)]
+                    let _ = map.advise(memmap2::Advice::Sequential);
+                    return Ok(FileBytes::Mapped(GuardedMap { guard, map, file }));
+                }
             }
         }
         let mut buf = Vec::with_capacity(len as usize);
@@ -212,6 +241,28 @@ mod tests {
     use super::*;
     use crate::input::split::LineIter;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_mapped_file_truncated_underneath_reads_zeros_and_reports_the_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.txt");
+        let len = 4 * MMAP_MIN_BYTES as usize;
+        std::fs::write(&path, vec![b'a'; len]).unwrap();
+        let bytes = FileBytes::open(&path, MmapChoice::Auto).unwrap();
+        assert!(matches!(bytes, FileBytes::Mapped(_)));
+        assert!(!bytes.changed());
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(10)
+            .unwrap();
+        // Without the guard this read raises SIGBUS and the test process dies.
+        let tail: u64 = bytes[len / 2..].iter().map(|&b| b as u64).sum();
+        assert_eq!(tail, 0);
+        assert_eq!(bytes[0], b'a');
+        assert!(bytes.changed());
+    }
 
     proptest! {
         // Streamed chunks concatenate to the file and hold whole lines only: the lines found

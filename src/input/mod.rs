@@ -4,6 +4,7 @@
 //! tokenizes or scores.
 
 pub mod csv;
+pub mod guard;
 pub mod labeled;
 pub mod mmap;
 pub mod split;

@@ -182,7 +182,19 @@ enum Unit {
         line: u64,
         skip: bool,
     },
+    /// The rest of a mapped file that shrank while the job read it.
+    Changed {
+        file: usize,
+        line: u64,
+        skip: bool,
+    },
 }
+
+/// The message of the record for a file that shrank while it was read.
+const FILE_CHANGED: &str =
+    "The file changed (it was truncated or rewritten) while the job read it; \
+     this document and the rest of the file were not classified. Rerun the job once the file is \
+     complete.";
 
 /// Per-worker buffers, reused across documents and, through the pool in `classify_into`,
 /// across waves, so memory stays flat however long the job runs.
@@ -202,6 +214,8 @@ struct UnitOutput {
     predictions: u64,
     errors: u64,
     bytes: u64,
+    /// The file whose change this unit reports; only the first such unit of a file is kept.
+    changed_file: Option<usize>,
 }
 
 impl Worker {
@@ -264,11 +278,24 @@ impl Worker {
         true
     }
 
+    /// Drops what was produced since `mark` (output length, predictions, errors): it may have
+    /// been read from zero pages of a file that shrank.
+    fn roll_back(&mut self, mark: (usize, u64, u64)) {
+        self.out.truncate(mark.0);
+        self.predictions = mark.1;
+        self.errors = mark.2;
+    }
+
+    fn mark(&self) -> (usize, u64, u64) {
+        (self.out.len(), self.predictions, self.errors)
+    }
+
     fn run(&mut self, ctx: &Context, unit: &Unit) -> UnitOutput {
         self.out.clear();
         self.predictions = 0;
         self.errors = 0;
         let mut bytes = 0u64;
+        let mut changed_file = None;
         match unit {
             Unit::Lines {
                 file,
@@ -290,6 +317,12 @@ impl Worker {
                             break;
                         }
                     }
+                    if data.changed() {
+                        self.roll_back((0, 0, 0));
+                        let line = Some(*first_line);
+                        self.error(ctx, *file, line, UNREADABLE_FILE, FILE_CHANGED);
+                        changed_file = Some(*file);
+                    }
                 }
             }
             Unit::Files(files) => {
@@ -310,8 +343,16 @@ impl Worker {
                     match FileBytes::open(&info.path, ctx.cfg.mmap) {
                         Ok(data) => {
                             bytes += data.len() as u64;
+                            let mark = self.mark();
                             if !data.is_empty() {
                                 self.document(ctx, f, line, &data, ctx.cfg.max_file_bytes);
+                            }
+                            if data.changed() {
+                                self.roll_back(mark);
+                                let msg = "The file changed (it was truncated or rewritten) \
+                                    while the job read it, so it was not classified. Rerun the \
+                                    job once the file is complete.";
+                                self.error(ctx, f, line, UNREADABLE_FILE, msg);
                             }
                         }
                         Err(e) => {
@@ -337,6 +378,12 @@ impl Worker {
                     self.error(ctx, *file, Some(*line), DOCUMENT_SIZE_EXCEEDED, &msg);
                 }
             }
+            Unit::Changed { file, line, skip } => {
+                if !*skip {
+                    self.error(ctx, *file, Some(*line), UNREADABLE_FILE, FILE_CHANGED);
+                    changed_file = Some(*file);
+                }
+            }
         }
         let level = ctx.cfg.compression_level;
         let deflater = match &mut self.deflater {
@@ -348,6 +395,7 @@ impl Worker {
             predictions: self.predictions,
             errors: self.errors,
             bytes,
+            changed_file,
         }
     }
 }
@@ -503,6 +551,16 @@ impl Planner<'_> {
             SplitMode::OnePerLine => {
                 // Cut a mapped file one unit at a time, so planning never touches pages ahead.
                 if let Some((f, data, start)) = &mut self.mapped {
+                    if *start < data.len() && data.changed() {
+                        // Stop cutting a file that shrank: its remaining pages are gone.
+                        let unit = Unit::Changed {
+                            file: *f,
+                            line: 0,
+                            skip: false,
+                        };
+                        self.mapped = None;
+                        return Some(unit);
+                    }
                     if *start < data.len() {
                         let (piece, end) = next_mapped_piece(
                             data,
@@ -614,6 +672,7 @@ pub fn classify_into(
     let wave_len = (rayon::current_num_threads() * 4).max(8);
     // Per-file numbering state for line chunks: (next line number, rest of file skipped).
     let mut line_state: Vec<(u64, bool)> = vec![(0, false); files.len()];
+    let mut change_reported = vec![false; files.len()];
     let mut counts = JobCounts {
         files: files.len() as u64,
         skipped_paths: listing
@@ -666,7 +725,8 @@ pub fn classify_into(
                     } => (file, first_line, skip),
                     Unit::LongLine {
                         file, line, skip, ..
-                    } => (file, line, skip),
+                    }
+                    | Unit::Changed { file, line, skip } => (file, line, skip),
                     _ => continue,
                 };
                 let state = &mut line_state[*file];
@@ -689,7 +749,17 @@ pub fn classify_into(
                 data.release(range.clone());
             }
         }
-        for o in &outputs {
+        for (u, o) in wave.iter().zip(&outputs) {
+            // After the first unit that reports a file's change, nothing more of that file.
+            if let Unit::Lines { file, .. }
+            | Unit::LongLine { file, .. }
+            | Unit::Changed { file, .. } = u
+            {
+                if change_reported[*file] {
+                    continue;
+                }
+                change_reported[*file] = o.changed_file == Some(*file);
+            }
             archive.append(&o.chunk)?;
             counts.predictions += o.predictions;
             counts.errors += o.errors;
@@ -728,14 +798,7 @@ pub fn classifier_arn(model_dir: &Path, classifier: &Classifier, identity: &Iden
 pub fn submit(cfg: &ClassifyConfig, model_dir: &Path, store: &JobStore) -> Result<JobRecord> {
     cfg.validate()?;
     if store.exists(&cfg.job_id) {
-        return Err(Error::param(
-            "--job-id",
-            format!(
-                "job '{}' already exists in {}; choose another id",
-                cfg.job_id,
-                store.dir().display()
-            ),
-        ));
+        return Err(store.taken(&cfg.job_id));
     }
     let classifier = Classifier::load(model_dir)?;
     let record = JobRecord {
@@ -762,7 +825,7 @@ pub fn submit(cfg: &ClassifyConfig, model_dir: &Path, store: &JobStore) -> Resul
             ..DocclassInfo::default()
         },
     };
-    store.save(&record)?;
+    store.create(&record)?;
     Ok(record)
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::record::{JobRecord, JobStatus};
 use crate::error::{Error, Result};
-use crate::model::io::write_atomic;
+use crate::model::io::{create_atomic, write_atomic};
 
 #[derive(Debug, Clone)]
 pub struct JobStore {
@@ -42,9 +42,38 @@ impl JobStore {
 
     pub fn save(&self, record: &JobRecord) -> Result<()> {
         fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        write_atomic(&self.path(&record.job_id), &Self::bytes(record)?)
+    }
+
+    /// Stores a new record; fails if a record with its id exists, even when several processes
+    /// create the same id at the same moment (exactly one of them succeeds).
+    pub fn create(&self, record: &JobRecord) -> Result<()> {
+        fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        let path = self.path(&record.job_id);
+        match create_atomic(&path, &Self::bytes(record)?) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(self.taken(&record.job_id))
+            }
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    /// The error for a job id already in the store.
+    pub fn taken(&self, job_id: &str) -> Error {
+        Error::param(
+            "--job-id",
+            format!(
+                "job '{job_id}' already exists in {}; choose another id",
+                self.dir.display()
+            ),
+        )
+    }
+
+    fn bytes(record: &JobRecord) -> Result<Vec<u8>> {
         let mut bytes = serde_json::to_vec_pretty(record)?;
         bytes.push(b'\n');
-        write_atomic(&self.path(&record.job_id), &bytes)
+        Ok(bytes)
     }
 
     /// Loads a record, failing jobs whose process has died.

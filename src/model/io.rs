@@ -112,8 +112,27 @@ fn decode_floats(b: &[u8]) -> Vec<f32> {
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers never see half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    publish(path, bytes, |tmp, path| fs::rename(tmp, path)).map_err(|e| Error::io(path, e))
+}
+
+/// Like `write_atomic`, but fails with `AlreadyExists` instead of replacing an existing file, so
+/// of several processes creating the same path at once exactly one wins (a hard link is atomic
+/// and exclusive).
+pub fn create_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    publish(path, bytes, |tmp, path| fs::hard_link(tmp, path))
+}
+
+/// Writes `bytes` to a temporary file beside `path` (named by process and call, so concurrent
+/// writers never share one), syncs it, and hands it to `place`; the temporary file is gone after.
+fn publish(
+    path: &Path,
+    bytes: &[u8],
+    place: impl FnOnce(&Path, &Path) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = path.with_extension(format!(
-        "{}.tmp-{}",
+        "{}.tmp-{}-{call}",
         path.extension().and_then(|e| e.to_str()).unwrap_or(""),
         std::process::id()
     ));
@@ -121,13 +140,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        fs::rename(&tmp, path)
+        place(&tmp, path)
     })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    Ok(())
+    let _ = fs::remove_file(&tmp);
+    result
 }
 
 /// Buffers `Classifier::probabilities_into` reuses from one document to the next.

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use serde_json::{json, Map, Value};
@@ -51,6 +51,8 @@ pub struct ServiceConfig {
     pub s3_root: Option<PathBuf>,
     /// Jobs (classification or training) running at once; the rest wait as SUBMITTED.
     pub concurrency: usize,
+    /// Jobs queued or running at most; more are refused with TooManyRequestsException.
+    pub max_queued_jobs: usize,
 }
 
 enum Task {
@@ -63,6 +65,8 @@ pub struct Service {
     cfg: ServiceConfig,
     store: JobStore,
     queue: Mutex<VecDeque<Task>>,
+    /// Tasks taken from the queue and not finished.
+    running: std::sync::atomic::AtomicUsize,
     wake: Condvar,
     /// Serialises read-check-write sequences on records (idempotency, duplicate names).
     records: Mutex<()>,
@@ -273,6 +277,7 @@ impl Service {
             cfg,
             store,
             queue: Mutex::new(VecDeque::new()),
+            running: Default::default(),
             wake: Condvar::new(),
             records: Mutex::new(()),
             models: Mutex::new(HashMap::new()),
@@ -318,6 +323,7 @@ impl Service {
                 let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
                 loop {
                     if let Some(t) = q.pop_front() {
+                        self.running.fetch_add(1, Ordering::SeqCst);
                         break t;
                     }
                     q = self.wake.wait(q).unwrap_or_else(|e| e.into_inner());
@@ -331,7 +337,25 @@ impl Service {
             if outcome.is_err() {
                 self.fail_after_panic(&task);
             }
+            self.running.fetch_sub(1, Ordering::SeqCst);
         }
+    }
+
+    /// Refuses new work when `max_queued_jobs` tasks are already queued or running, as
+    /// Comprehend refuses jobs over its concurrency quota; SDKs retry it with backoff.
+    fn admit(&self) -> Result<(), ApiError> {
+        let queued = self.queue.lock().unwrap_or_else(|e| e.into_inner()).len();
+        let busy = queued + self.running.load(Ordering::SeqCst);
+        if busy >= self.cfg.max_queued_jobs {
+            return Err(ApiError::new(
+                "TooManyRequestsException",
+                format!(
+                    "{busy} jobs are queued or running, the most this service accepts (--max-queued-jobs {}); retry later",
+                    self.cfg.max_queued_jobs
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn fail_after_panic(&self, task: &Task) {
@@ -507,6 +531,7 @@ impl Service {
                 return Ok(start_response(&existing));
             }
         }
+        self.admit()?;
         let job_id = aws::new_job_id();
         let mut cfg = self.classify_config(
             &JobRecord {
@@ -813,6 +838,7 @@ impl Service {
                 ),
             ));
         }
+        self.admit()?;
         let arn = identity.classifier_arn(&name, version.as_deref());
         let record = ClassifierRecord {
             document_classifier_arn: arn.clone(),

@@ -33,6 +33,8 @@ pub struct HttpConfig {
     pub keys: Vec<Credentials>,
     pub verify_signatures: bool,
     pub max_body_bytes: usize,
+    /// Requests handled at once; more get TooManyRequestsException.
+    pub max_inflight_requests: usize,
     /// Region used when requests are unsigned.
     pub default_region: String,
 }
@@ -40,6 +42,7 @@ pub struct HttpConfig {
 struct Edge {
     service: Arc<Service>,
     http: HttpConfig,
+    inflight: Arc<tokio::sync::Semaphore>,
 }
 
 fn request_id() -> String {
@@ -88,6 +91,16 @@ async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // Shed load before any work: the SDKs back off and retry this exception.
+    let Ok(_permit) = Arc::clone(&edge.inflight).try_acquire_owned() else {
+        return error_response(ApiError::new(
+            "TooManyRequestsException",
+            format!(
+                "{} requests are in progress, the most this service handles at once (--max-inflight-requests); retry later",
+                edge.http.max_inflight_requests
+            ),
+        ));
+    };
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -183,7 +196,12 @@ pub fn serve(
             .map_err(&io)?;
         let addr = listener.local_addr().map_err(&io)?;
         let limit = http.max_body_bytes;
-        let edge = Arc::new(Edge { service, http });
+        let inflight = Arc::new(tokio::sync::Semaphore::new(http.max_inflight_requests));
+        let edge = Arc::new(Edge {
+            service,
+            http,
+            inflight,
+        });
         let app = Router::new()
             .fallback(dispatch)
             .layer(DefaultBodyLimit::max(limit))

@@ -2,6 +2,7 @@
 //! running the real `docclass` binary on small fixtures in a fresh temporary folder.
 
 mod classify;
+mod faults;
 mod service;
 mod train;
 mod util;

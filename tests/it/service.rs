@@ -23,6 +23,10 @@ impl Drop for Server {
 }
 
 fn start(w: &Workdir) -> Server {
+    start_with(w, &[])
+}
+
+fn start_with(w: &Workdir, extra: &[&str]) -> Server {
     let models = repo().join("models").display().to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_docclass"))
         .args([
@@ -38,6 +42,7 @@ fn start(w: &Workdir) -> Server {
             "--secret-access-key",
             "secret",
         ])
+        .args(extra)
         .current_dir(w.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -182,5 +187,44 @@ fn serve_refuses_to_start_without_keys_unless_asked() {
     assert!(
         err.contains("--access-key-id") && err.contains("--no-verify-signatures"),
         "{err}"
+    );
+}
+
+#[test]
+fn jobs_over_the_queue_limit_are_throttled() {
+    let w = Workdir::new();
+    w.write(
+        "s3/in-bucket/big.txt",
+        "win a free prize now call 0800 123 456\n".repeat(400_000),
+    );
+    let s = start_with(&w, &["--concurrency", "1", "--max-queued-jobs", "2"]);
+    let start = r#"{"DocumentClassifierArn": "arn:aws:comprehend:us-east-1:000000000000:document-classifier/spam-ham",
+        "InputDataConfig": {"S3Uri": "s3://in-bucket/big.txt", "InputFormat": "ONE_DOC_PER_LINE"},
+        "OutputDataConfig": {"S3Uri": "s3://out-bucket/out/"},
+        "DataAccessRoleArn": "arn:aws:iam::111122223333:role/docclass"}"#;
+    // One job runs, one waits; the third is refused until one of them ends.
+    for _ in 0..2 {
+        let (status, body) = call(&s, "StartDocumentClassificationJob", start, "secret");
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, body) = call(&s, "StartDocumentClassificationJob", start, "secret");
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (429, Some("TooManyRequestsException")),
+        "{body}"
+    );
+    assert!(body["Message"]
+        .as_str()
+        .unwrap()
+        .contains("--max-queued-jobs"));
+    // Reads are never refused for the queue, and nothing was recorded for the refused job.
+    let (status, body) = call(&s, "ListDocumentClassificationJobs", "{}", "secret");
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["DocumentClassificationJobPropertiesList"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
     );
 }
