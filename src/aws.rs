@@ -129,6 +129,13 @@ impl ClassifierArn {
 }
 
 /// Seconds since the Unix epoch, with millisecond precision (as Comprehend reports them).
+/// Whole seconds since the epoch.
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 pub fn now_epoch() -> f64 {
     let d = SystemTime::now()
         .duration_since(UNIX_EPOCH)

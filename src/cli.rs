@@ -38,6 +38,8 @@ pub enum Command {
     ListDocumentClassificationJobs(ListJobsArgs),
     /// Serve Comprehend's API on 127.0.0.1 for the AWS CLI, boto3 and SDKs (--endpoint-url).
     Serve(ServeArgs),
+    /// Splice the parts of a sharded job into its output.tar.gz and record the job.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -291,9 +293,39 @@ pub struct ClassifyArgs {
     /// Size of one work unit in bytes (tests use small units to exercise chunking).
     #[arg(long, default_value_t = docclass::job::run::UNIT_BYTES, hide = true)]
     pub unit_bytes: usize,
+    /// Run shard I (0-based) of a job split across processes or machines; writes a part that
+    /// `docclass merge` splices. Defaults from SLURM_ARRAY_TASK_ID (minus SLURM_ARRAY_TASK_MIN),
+    /// JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or AWS_BATCH_JOB_ARRAY_INDEX.
+    #[arg(long, env = "DOCCLASS_SHARD_INDEX")]
+    pub shard_index: Option<usize>,
+    /// Number of shards N. Defaults from SLURM_ARRAY_TASK_COUNT or AWS_BATCH_JOB_ARRAY_SIZE;
+    /// 1 turns sharding off.
+    #[arg(long, env = "DOCCLASS_SHARD_COUNT")]
+    pub shard_count: Option<usize>,
     /// No progress bar on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The output prefix the shards wrote under.
+    #[arg(long)]
+    pub output: String,
+    /// The job id every shard ran with. Defaults as for `classify --shard-count`.
+    #[arg(long)]
+    pub job_id: Option<String>,
+    /// Folder of job records (the merged job is recorded here).
+    #[arg(long, env = "DOCCLASS_JOB_STORE", default_value = ".docclass/jobs")]
+    pub job_store: PathBuf,
+    /// Map s3://bucket/key URIs to DIR/bucket/key (offline stand-in for S3).
+    #[arg(long, value_name = "DIR")]
+    pub s3_root: Option<PathBuf>,
+    /// Leave the parts in place after merging.
+    #[arg(long)]
+    pub keep_parts: bool,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }

@@ -9,7 +9,8 @@ use crate::cli::{CreateArgs, CrossValidateArgs, RegistryArgs, TrainArgs, TuningA
 use docclass::aws::Identity;
 use docclass::input::labeled::{DataFormat, ManifestSpec, ReadOptions};
 use docclass::input::{MmapChoice, Utf8Policy};
-use docclass::job::run::ClassifyConfig;
+use docclass::job::run::{ClassifyConfig, Shard};
+use docclass::job::shard::MergeConfig;
 use docclass::job::train::TrainConfig;
 use docclass::model::registry::Registry;
 use docclass::model::{ClassWeight, Mode, TrainParams};
@@ -288,9 +289,11 @@ pub fn classify_config(
             "classification takes skip-rest, skip-document or lossy, got 'error'".to_string(),
         ));
     }
-    let job_id = match &a.job_id {
-        Some(id) => id.clone(),
-        None => docclass::aws::new_job_id(),
+    let shard = shard(a.shard_index, a.shard_count, &|k| std::env::var(k).ok())?;
+    let job_id = match (&a.job_id, shard) {
+        (Some(id), _) => id.clone(),
+        (None, None) => docclass::aws::new_job_id(),
+        (None, Some(_)) => engine_job_id(&|k| std::env::var(k).ok())?,
     };
     let cfg = ClassifyConfig {
         input_uri: a.input.clone(),
@@ -312,9 +315,111 @@ pub fn classify_config(
         mmap,
         unit_bytes: a.unit_bytes.max(1),
         s3_root: a.s3_root.clone(),
+        shard,
+        mtime: source_date_epoch()?,
     };
     cfg.validate()?;
     Ok(cfg)
+}
+
+pub fn merge_config(a: &crate::cli::MergeArgs, registry: &Registry) -> Result<MergeConfig> {
+    let job_id = match &a.job_id {
+        Some(id) => id.clone(),
+        None => engine_job_id(&|k| std::env::var(k).ok())?,
+    };
+    Ok(MergeConfig {
+        output_uri: a.output.clone(),
+        job_id,
+        identity: registry.identity.clone(),
+        s3_root: a.s3_root.clone(),
+        mtime: source_date_epoch()?,
+        keep_parts: a.keep_parts,
+    })
+}
+
+/// Reproducible archives: the tar header's time comes from `SOURCE_DATE_EPOCH` when it is set.
+fn source_date_epoch() -> Result<Option<u64>> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) => v.trim().parse().map(Some).map_err(|_| {
+            bad(
+                "SOURCE_DATE_EPOCH",
+                format!("expected whole seconds since 1970, got '{v}'"),
+            )
+        }),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The shard this process runs: from the flags, else from the scheduler's array variables.
+/// `None` when the job is not split (no variables, or a count of 1).
+pub fn shard(
+    index: Option<usize>,
+    count: Option<usize>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Shard>> {
+    let num = |name: &str| -> Result<Option<usize>> {
+        env(name)
+            .map(|v| {
+                v.trim()
+                    .parse::<usize>()
+                    .map_err(|_| bad(name, format!("expected a whole number, got '{v}'")))
+            })
+            .transpose()
+    };
+    let slurm_index = match (num("SLURM_ARRAY_TASK_ID")?, num("SLURM_ARRAY_TASK_MIN")?) {
+        (Some(id), min) => Some(id.checked_sub(min.unwrap_or(0)).ok_or_else(|| {
+            bad(
+                "SLURM_ARRAY_TASK_ID",
+                "is below SLURM_ARRAY_TASK_MIN".to_string(),
+            )
+        })?),
+        (None, _) => None,
+    };
+    let index = match index {
+        Some(i) => Some(i),
+        None => slurm_index
+            .or(num("JOB_COMPLETION_INDEX")?)
+            .or(num("AWS_BATCH_JOB_ARRAY_INDEX")?),
+    };
+    let count = match count {
+        Some(c) => Some(c),
+        None => num("SLURM_ARRAY_TASK_COUNT")?.or(num("AWS_BATCH_JOB_ARRAY_SIZE")?),
+    };
+    match (index, count) {
+        (_, Some(1)) | (None, None) => Ok(None),
+        (Some(i), Some(n)) => Ok(Some(Shard::new(i, n)?)),
+        (None, Some(n)) => Err(bad(
+            "--shard-index",
+            format!(
+                "a job split in {n} shards needs this shard's index (0-{})",
+                n - 1
+            ),
+        )),
+        (Some(i), None) => Err(bad(
+            "--shard-count",
+            format!("shard index {i} needs the number of shards"),
+        )),
+    }
+}
+
+/// The job id every shard of an array job shares: Slurm's array job id, or AWS Batch's parent
+/// job id. Elsewhere (Kubernetes), `--job-id` must be given.
+pub fn engine_job_id(env: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+    let id = env("SLURM_ARRAY_JOB_ID").or_else(|| {
+        env("AWS_BATCH_JOB_ID").map(|v| {
+            v.split(':')
+                .next()
+                .unwrap_or_default()
+                .replace('-', "")
+                .to_ascii_lowercase()
+        })
+    });
+    id.ok_or_else(|| {
+        bad(
+            "--job-id",
+            "a sharded job needs one job id shared by every shard (1-32 lowercase hex)".to_string(),
+        )
+    })
 }
 
 pub fn serve_config(a: &crate::cli::ServeArgs) -> Result<(ServiceConfig, HttpConfig)> {

@@ -171,6 +171,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
             .context("the service stopped")?;
         }
+        Command::Merge(a) => {
+            let registry = config::registry(&a.registry)?;
+            let cfg = config::merge_config(&a, &registry)?;
+            let record = docclass::job::shard::merge(&cfg, &JobStore::new(&a.job_store))
+                .with_context(|| format!("merging the parts of job {} failed", cfg.job_id))?;
+            print_json(
+                &serde_json::json!({"DocumentClassificationJobProperties": record.to_cli_json()}),
+            )?;
+        }
         Command::DescribeDocumentClassificationJob(a) => {
             let store = JobStore::new(&a.job_store);
             let record = store.load(&a.job_id)?;
@@ -201,6 +210,34 @@ fn classify(a: cli::ClassifyArgs) -> Result<ExitCode> {
         signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&cancel))
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&cancel)))
             .context("failed to install a signal handler")?;
+    }
+    if let Some(shard) = cfg.shard {
+        if !a.quiet {
+            eprintln!(
+                "docclass: running shard {} of {} (0-based) of job {}",
+                shard.index, shard.count, cfg.job_id
+            );
+        }
+        let part =
+            docclass::job::shard::run_shard(&cfg, &model_dir, &mut |p| bar.update(p), &cancel);
+        bar.finish();
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!(
+                "docclass: shard {} stopped by a signal; no part was published",
+                shard.index
+            );
+            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        }
+        let part = part.with_context(|| {
+            format!(
+                "shard {} of job {} failed; rerun this shard alone",
+                shard.index, cfg.job_id
+            )
+        })?;
+        // Exit 0 once the part is written, error records or not: schedulers count any other
+        // code as a failed task and would rerun or block the merge.
+        print_json(&serde_json::to_value(&part)?)?;
+        return Ok(ExitCode::SUCCESS);
     }
     let record = run::run_job(&cfg, &model_dir, &store, &mut |p| bar.update(p), &cancel);
     bar.finish();

@@ -130,20 +130,18 @@ impl LineSource {
                 return Ok(LineSource::Whole(bytes));
             }
         }
-        Ok(LineSource::Stream(LineChunkReader {
-            file,
-            buf: Vec::new(),
-            eof: false,
-        }))
+        Ok(LineSource::Stream(LineChunkReader::new(Box::new(file))))
     }
 }
 
 /// Reads a file in chunks of at least `target` bytes that end right after a line terminator
 /// (never between CR and LF); the last chunk ends at the end of the file.
 pub struct LineChunkReader {
-    file: File,
+    file: Box<dyn Read + Send>,
     buf: Vec<u8>,
     eof: bool,
+    /// Bytes read from the source so far.
+    read: u64,
 }
 
 /// Where to cut `b` so the first part ends right after a line terminator, or `None`. A CR as the
@@ -171,12 +169,39 @@ pub enum Chunk {
 }
 
 impl LineChunkReader {
+    pub fn new(source: Box<dyn Read + Send>) -> Self {
+        LineChunkReader {
+            file: source,
+            buf: Vec::new(),
+            eof: false,
+            read: 0,
+        }
+    }
+
+    /// Offset in the source of the next chunk's first byte.
+    pub fn position(&self) -> u64 {
+        self.read - self.buf.len() as u64
+    }
+
     /// Reads one more block; returns false at the end of the file.
     fn fill(&mut self, block: usize) -> std::io::Result<bool> {
         let start = self.buf.len();
         self.buf.resize(start + block, 0);
-        let n = self.file.read(&mut self.buf[start..])?;
+        let n = loop {
+            match self.file.read(&mut self.buf[start..]) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        let n = match n {
+            Ok(n) => n,
+            Err(e) => {
+                self.buf.truncate(start);
+                return Err(e);
+            }
+        };
         self.buf.truncate(start + n);
+        self.read += n as u64;
         self.eof = n == 0;
         Ok(n > 0)
     }
@@ -274,7 +299,7 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("f");
             std::fs::write(&path, &data).unwrap();
-            let mut reader = LineChunkReader { file: File::open(&path).unwrap(), buf: Vec::new(), eof: false };
+            let mut reader = LineChunkReader::new(Box::new(File::open(&path).unwrap()));
             let mut joined = Vec::new();
             let mut lines = Vec::new();
             while let Some(chunk) = reader.next_chunk(target, u64::MAX).unwrap() {
@@ -299,7 +324,7 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("f");
             std::fs::write(&path, &data).unwrap();
-            let mut reader = LineChunkReader { file: File::open(&path).unwrap(), buf: Vec::new(), eof: false };
+            let mut reader = LineChunkReader::new(Box::new(File::open(&path).unwrap()));
             let mut lengths = Vec::new();
             while let Some(chunk) = reader.next_chunk(target, max_line).unwrap() {
                 match chunk {

@@ -3,5 +3,6 @@
 
 pub mod record;
 pub mod run;
+pub mod shard;
 pub mod store;
 pub mod train;

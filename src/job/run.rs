@@ -27,7 +27,7 @@ use crate::input::{uri, FileBytes, LineSource, Listing, MmapChoice, SplitMode, U
 use crate::model::io::ScoreScratch;
 use crate::model::registry::ClassifierRecord;
 use crate::model::Classifier;
-use crate::output::archive::{ArchiveWriter, CompressedChunk, Deflater};
+use crate::output::archive::{ArchiveWriter, CompressedChunk, Deflater, PartInfo};
 use crate::output::jsonl::{json_string, rank_into, FileLine, JsonStyle, JsonlFormat};
 
 /// Error codes written in place of a result.
@@ -60,6 +60,43 @@ pub struct ClassifyConfig {
     pub unit_bytes: usize,
     /// Folder that `s3://bucket/key` URIs map to (`<root>/bucket/key`); none refuses `s3://`.
     pub s3_root: Option<PathBuf>,
+    /// This process's share of a job split across machines; `None` runs all of it.
+    pub shard: Option<Shard>,
+    /// Modification time recorded in the tar header (`SOURCE_DATE_EPOCH`); `None` is now.
+    pub mtime: Option<u64>,
+}
+
+/// One of `count` processes that split a job between them (Slurm array task, Kubernetes
+/// Indexed Job pod, AWS Batch array child).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    pub fn new(index: usize, count: usize) -> Result<Shard> {
+        if count == 0 || index >= count {
+            return Err(Error::param(
+                "--shard-index/--shard-count",
+                format!("expected 0 <= index < count, got index {index} of count {count}"),
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The offsets `[lo, hi)` of the concatenated input whose units this shard runs: equal
+    /// shares of the bytes. The last shard has no end, so a unit at the very end (an empty,
+    /// unreadable last file) still belongs to one.
+    pub fn bounds(&self, total: u64) -> (u64, u64) {
+        let cut = |k: usize| (total as u128 * k as u128 / self.count as u128) as u64;
+        let hi = if self.index + 1 == self.count {
+            u64::MAX
+        } else {
+            cut(self.index + 1)
+        };
+        (cut(self.index), hi)
+    }
 }
 
 impl ClassifyConfig {
@@ -88,6 +125,8 @@ impl ClassifyConfig {
             mmap: MmapChoice::Auto,
             unit_bytes: UNIT_BYTES,
             s3_root: None,
+            shard: None,
+            mtime: None,
         }
     }
 
@@ -515,20 +554,46 @@ fn has_undecodable_line(chunk: &[u8], max_line: u64) -> bool {
     })
 }
 
-/// Lazily produces units in input order.
+/// Lazily produces units in input order, each with the offset of its first byte in the
+/// concatenation of the listed files (what shards are cut by).
 struct Planner<'a> {
     cfg: &'a ClassifyConfig,
     files: &'a [uri::InputFile],
+    /// Offset of each file in the concatenation of all files.
+    file_start: Vec<u64>,
     next_file: usize,
-    pending: std::collections::VecDeque<Unit>,
+    pending: std::collections::VecDeque<(u64, Unit)>,
     /// A file being read in chunks (not mapped), with its index.
     stream: Option<(usize, LineChunkReader)>,
     /// A file held whole (mapped or small), with its index and the next unit's start.
     mapped: Option<(usize, Arc<FileBytes>, usize)>,
+    /// Files ending at or before this offset hold no unit of this shard and are not opened.
+    skip_before: u64,
 }
 
-impl Planner<'_> {
-    fn next_unit(&mut self) -> Option<Unit> {
+impl<'a> Planner<'a> {
+    fn new(cfg: &'a ClassifyConfig, files: &'a [uri::InputFile], skip_before: u64) -> Self {
+        let file_start = files
+            .iter()
+            .scan(0u64, |at, f| {
+                let start = *at;
+                *at += f.len;
+                Some(start)
+            })
+            .collect();
+        Planner {
+            cfg,
+            files,
+            file_start,
+            next_file: 0,
+            pending: Default::default(),
+            stream: None,
+            mapped: None,
+            skip_before,
+        }
+    }
+
+    fn next_unit(&mut self) -> Option<(u64, Unit)> {
         if let Some(u) = self.pending.pop_front() {
             return Some(u);
         }
@@ -546,11 +611,12 @@ impl Planner<'_> {
                     bytes += self.files[self.next_file].len.min(self.cfg.max_file_bytes);
                     self.next_file += 1;
                 }
-                Some(Unit::Files(start..self.next_file))
+                Some((self.file_start[start], Unit::Files(start..self.next_file)))
             }
             SplitMode::OnePerLine => {
                 // Cut a mapped file one unit at a time, so planning never touches pages ahead.
                 if let Some((f, data, start)) = &mut self.mapped {
+                    let at = self.file_start[*f] + *start as u64;
                     if *start < data.len() && data.changed() {
                         // Stop cutting a file that shrank: its remaining pages are gone.
                         let unit = Unit::Changed {
@@ -559,7 +625,7 @@ impl Planner<'_> {
                             skip: false,
                         };
                         self.mapped = None;
-                        return Some(unit);
+                        return Some((at, unit));
                     }
                     if *start < data.len() {
                         let (piece, end) = next_mapped_piece(
@@ -584,57 +650,73 @@ impl Planner<'_> {
                             },
                         };
                         *start = end;
-                        return Some(unit);
+                        return Some((at, unit));
                     }
                     self.mapped = None;
                     return self.next_unit();
                 }
                 if let Some((f, reader)) = &mut self.stream {
                     let f = *f;
+                    let at = self.file_start[f] + reader.position();
                     match reader.next_chunk(self.cfg.unit_bytes, self.cfg.max_line_bytes) {
                         Ok(Some(Chunk::Lines(chunk))) => {
                             let range = 0..chunk.len();
-                            return Some(Unit::Lines {
-                                file: f,
-                                data: Arc::new(FileBytes::Owned(chunk)),
-                                range,
-                                first_line: 0,
-                                skip: false,
-                            });
+                            return Some((
+                                at,
+                                Unit::Lines {
+                                    file: f,
+                                    data: Arc::new(FileBytes::Owned(chunk)),
+                                    range,
+                                    first_line: 0,
+                                    skip: false,
+                                },
+                            ));
                         }
                         Ok(Some(Chunk::LongLine(bytes))) => {
-                            return Some(Unit::LongLine {
-                                file: f,
-                                bytes,
-                                line: 0,
-                                skip: false,
-                            })
+                            return Some((
+                                at,
+                                Unit::LongLine {
+                                    file: f,
+                                    bytes,
+                                    line: 0,
+                                    skip: false,
+                                },
+                            ))
                         }
                         Ok(None) => self.stream = None,
                         Err(e) => {
                             self.stream = None;
-                            return Some(Unit::Unreadable {
-                                file: f,
-                                message: format!("The file could not be read to its end: {e}."),
-                            });
+                            let message = format!("The file could not be read to its end: {e}.");
+                            return Some((at, Unit::Unreadable { file: f, message }));
                         }
                     }
                     return self.next_unit();
                 }
                 let f = self.next_file;
                 self.next_file += 1;
-                match LineSource::open(&self.files[f].path, self.cfg.mmap, self.cfg.unit_bytes) {
+                if self.file_start[f] + self.files[f].len <= self.skip_before {
+                    return self.next_unit();
+                }
+                match open_lines(&self.files[f], self.cfg) {
                     Ok(LineSource::Whole(data)) => self.mapped = Some((f, Arc::new(data), 0)),
                     Ok(LineSource::Stream(reader)) => self.stream = Some((f, reader)),
-                    Err(e) => self.pending.push_back(Unit::Unreadable {
-                        file: f,
-                        message: format!("The file could not be read: {e}."),
-                    }),
+                    Err(e) => self.pending.push_back((
+                        self.file_start[f],
+                        Unit::Unreadable {
+                            file: f,
+                            message: format!("The file could not be read: {e}."),
+                        },
+                    )),
                 }
                 self.next_unit()
             }
         }
     }
+}
+
+/// Opens a ONE_DOC_PER_LINE file for the planner.
+fn open_lines(file: &uri::InputFile, cfg: &ClassifyConfig) -> std::io::Result<LineSource> {
+    LineSource::open(&file.path, cfg.mmap, cfg.unit_bytes)
 }
 
 /// Runs the hot path: classifies every document under the listing into the archive at `dest`.
@@ -643,6 +725,41 @@ pub fn classify_into(
     classifier: &Classifier,
     listing: &Listing,
     dest: &Path,
+    on_progress: &mut dyn FnMut(&JobProgress),
+    cancel: &AtomicBool,
+) -> Result<JobCounts> {
+    let started = Instant::now();
+    let mut archive = ArchiveWriter::create(dest, cfg.compression_level, &cfg.job_id)?;
+    let mut counts = run_units(cfg, classifier, listing, &mut archive, on_progress, cancel)?;
+    counts.output_bytes = archive.finish(cfg.mtime.unwrap_or_else(aws::now_secs))?;
+    counts.seconds = started.elapsed().as_secs_f64();
+    Ok(counts)
+}
+
+/// Runs this process's shard (`cfg.shard`) of a job into the part file `dest`.
+pub fn classify_part(
+    cfg: &ClassifyConfig,
+    classifier: &Classifier,
+    listing: &Listing,
+    dest: &Path,
+    on_progress: &mut dyn FnMut(&JobProgress),
+    cancel: &AtomicBool,
+) -> Result<(JobCounts, PartInfo)> {
+    let started = Instant::now();
+    let mut part = ArchiveWriter::create_part(dest, cfg.compression_level, &cfg.job_id)?;
+    let mut counts = run_units(cfg, classifier, listing, &mut part, on_progress, cancel)?;
+    let info = part.finish_part()?;
+    counts.output_bytes = info.deflated_bytes;
+    counts.seconds = started.elapsed().as_secs_f64();
+    Ok((counts, info))
+}
+
+/// Plans, scores and appends every unit of the job (or of its shard) to `archive`, in order.
+fn run_units(
+    cfg: &ClassifyConfig,
+    classifier: &Classifier,
+    listing: &Listing,
+    archive: &mut ArchiveWriter,
     on_progress: &mut dyn FnMut(&JobProgress),
     cancel: &AtomicBool,
 ) -> Result<JobCounts> {
@@ -660,15 +777,14 @@ pub fn classify_into(
         file_json: files.iter().map(|f| json_string(&f.key)).collect(),
         cfg,
     };
-    let mut archive = ArchiveWriter::create(dest, cfg.compression_level, &cfg.job_id)?;
-    let mut planner = Planner {
-        cfg,
-        files,
-        next_file: 0,
-        pending: Default::default(),
-        stream: None,
-        mapped: None,
-    };
+    let total = listing.total_bytes();
+    // Units are owned by the shard whose byte range holds their first byte. Every shard plans
+    // the same units (the cuts do not depend on the shard), so the parts splice into exactly
+    // the archive one process writes.
+    let (lo, hi) = cfg.shard.map_or((0, u64::MAX), |s| s.bounds(total));
+    let mut planner = Planner::new(cfg, files, lo);
+    let mut owned: Vec<bool> = Vec::new();
+    let mut planned_all = false;
     let wave_len = (rayon::current_num_threads() * 4).max(8);
     // Per-file numbering state for line chunks: (next line number, rest of file skipped).
     let mut line_state: Vec<(u64, bool)> = vec![(0, false); files.len()];
@@ -682,7 +798,6 @@ pub fn classify_into(
             .collect(),
         ..JobCounts::default()
     };
-    let total = listing.total_bytes();
     let pool: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
     let mut wave: Vec<Unit> = Vec::with_capacity(wave_len);
     loop {
@@ -690,10 +805,14 @@ pub fn classify_into(
             return Err(Error::Cancelled);
         }
         wave.clear();
-        while wave.len() < wave_len {
+        owned.clear();
+        while wave.len() < wave_len && !planned_all {
             match planner.next_unit() {
-                Some(u) => wave.push(u),
-                None => break,
+                Some((at, u)) if at < hi => {
+                    owned.push(at >= lo);
+                    wave.push(u);
+                }
+                _ => planned_all = true,
             }
         }
         if wave.is_empty() {
@@ -736,11 +855,12 @@ pub fn classify_into(
                 state.1 |= bad;
             }
         }
-        let outputs: Vec<UnitOutput> = wave
+        let outputs: Vec<Option<UnitOutput>> = wave
             .par_iter()
+            .zip(owned.par_iter())
             .map_init(
                 || Pooled::take(&pool),
-                |w, u| w.worker.as_mut().map(|w| w.run(&ctx, u)),
+                |w, (u, &mine)| w.worker.as_mut().map(|w| mine.then(|| w.run(&ctx, u))),
             )
             .collect::<Option<Vec<_>>>()
             .expect("every pooled worker is present");
@@ -750,6 +870,8 @@ pub fn classify_into(
             }
         }
         for (u, o) in wave.iter().zip(&outputs) {
+            // Units before this shard's range were planned only to number lines.
+            let Some(o) = o else { continue };
             // After the first unit that reports a file's change, nothing more of that file.
             if let Unit::Lines { file, .. }
             | Unit::LongLine { file, .. }
@@ -773,12 +895,6 @@ pub fn classify_into(
         });
     }
     counts.documents = counts.predictions + counts.errors;
-    let mtime = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    counts.output_bytes = archive.finish(mtime)?;
-    counts.seconds = started.elapsed().as_secs_f64();
     Ok(counts)
 }
 

@@ -88,7 +88,9 @@ fn deflate_raw(c: &mut Compress, data: &[u8], flush: FlushCompress) -> Vec<u8> {
     out
 }
 
-/// Writes `output.tar.gz` incrementally; see the module docs for the layout.
+/// Writes `output.tar.gz` incrementally; see the module docs for the layout. A *part* (one
+/// shard's share of a job) holds only the deflated chunks; `append_part` splices parts, in shard
+/// order, into the archive a single process would have written.
 pub struct ArchiveWriter {
     out: Option<BufWriter<File>>,
     tmp: PathBuf,
@@ -98,9 +100,30 @@ pub struct ArchiveWriter {
     len: u64,
 }
 
+/// What a finished part holds: its chunks' combined CRC-32 and length (uncompressed), and its
+/// size on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartInfo {
+    pub crc32: u32,
+    pub len: u64,
+    pub deflated_bytes: u64,
+}
+
 impl ArchiveWriter {
     /// Starts an archive that will appear at `dest` when `finish` succeeds.
     pub fn create(dest: &Path, level: u32, tmp_tag: &str) -> Result<ArchiveWriter> {
+        let mut writer = Self::create_part(dest, level, tmp_tag)?;
+        let mut head = Vec::with_capacity(527);
+        head.extend_from_slice(&GZIP_HEADER);
+        // Stored block, not final: BFINAL=0 BTYPE=00, LEN=512, NLEN=!512; then a placeholder header.
+        head.extend_from_slice(&[0x00, 0x00, 0x02, 0xff, 0xfd]);
+        head.extend_from_slice(&[0u8; 512]);
+        writer.write(&head)?;
+        Ok(writer)
+    }
+
+    /// Starts a part that will appear at `dest` when `finish_part` succeeds.
+    pub fn create_part(dest: &Path, level: u32, tmp_tag: &str) -> Result<ArchiveWriter> {
         if level > 9 {
             return Err(Error::param(
                 "--compression-level",
@@ -111,28 +134,22 @@ impl ArchiveWriter {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let tmp = Self::temp_path_for(dest, tmp_tag);
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        let mut writer = ArchiveWriter {
+        Ok(ArchiveWriter {
             out: Some(BufWriter::with_capacity(1 << 20, file)),
             tmp,
             dest: dest.to_path_buf(),
             level,
             crc: crc32fast::Hasher::new(),
             len: 0,
-        };
-        let mut head = Vec::with_capacity(527);
-        head.extend_from_slice(&GZIP_HEADER);
-        // Stored block, not final: BFINAL=0 BTYPE=00, LEN=512, NLEN=!512; then a placeholder header.
-        head.extend_from_slice(&[0x00, 0x00, 0x02, 0xff, 0xfd]);
-        head.extend_from_slice(&[0u8; 512]);
-        writer.write(&head)?;
-        Ok(writer)
+        })
     }
 
     /// Where the archive for `dest` is written until it is complete.
     pub fn temp_path_for(dest: &Path, tmp_tag: &str) -> PathBuf {
+        let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("out");
         dest.parent()
             .unwrap_or(Path::new("."))
-            .join(format!(".output.tar.gz.{tmp_tag}.tmp"))
+            .join(format!(".{name}.{tmp_tag}.tmp"))
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
@@ -149,6 +166,40 @@ impl ArchiveWriter {
         self.len += chunk.len;
         let deflated = &chunk.deflated;
         self.write(deflated)
+    }
+
+    /// Appends a finished part (`info` as `finish_part` returned it), copying its bytes.
+    pub fn append_part(&mut self, part: &mut dyn io::Read, info: &PartInfo) -> Result<()> {
+        let out = self.out.as_mut().expect("archive already finished");
+        let copied = io::copy(part, out).map_err(|e| Error::io(&self.tmp, e))?;
+        if copied != info.deflated_bytes {
+            return Err(Error::data(
+                self.dest.display().to_string(),
+                format!(
+                    "a part holds {copied} bytes where its record says {}; rerun that shard",
+                    info.deflated_bytes
+                ),
+            ));
+        }
+        self.crc.combine(&crc32fast::Hasher::new_with_initial_len(
+            info.crc32, info.len,
+        ));
+        self.len += info.len;
+        Ok(())
+    }
+
+    /// Completes a part and moves it to its final path.
+    pub fn finish_part(mut self) -> Result<PartInfo> {
+        let info = PartInfo {
+            crc32: self.crc.clone().finalize(),
+            len: self.len,
+            deflated_bytes: 0,
+        };
+        let deflated_bytes = self.publish(None)?;
+        Ok(PartInfo {
+            deflated_bytes,
+            ..info
+        })
     }
 
     /// Completes the archive and moves it to its final path. Returns the archive's size.
@@ -177,12 +228,19 @@ impl ArchiveWriter {
         end.extend_from_slice(&total.finalize().to_le_bytes());
         end.extend_from_slice(&(uncompressed as u32).to_le_bytes());
         self.write(&end)?;
+        self.publish(Some(header.as_bytes()))
+    }
+
+    /// Flushes, writes the tar header in place (archives), syncs and renames to the final path.
+    fn publish(&mut self, tar_header: Option<&[u8]>) -> Result<u64> {
         let tmp = self.tmp.clone();
         let out = self.out.take().expect("archive already finished");
         let result = (|| -> io::Result<u64> {
             let mut file = out.into_inner().map_err(|e| e.into_error())?;
-            file.seek(SeekFrom::Start(TAR_HEADER_OFFSET))?;
-            file.write_all(header.as_bytes())?;
+            if let Some(header) = tar_header {
+                file.seek(SeekFrom::Start(TAR_HEADER_OFFSET))?;
+                file.write_all(header)?;
+            }
             let size = file.seek(SeekFrom::End(0))?;
             file.sync_all()?;
             fs::rename(&tmp, &self.dest)?;

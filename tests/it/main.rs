@@ -4,5 +4,6 @@
 mod classify;
 mod faults;
 mod service;
+mod shards;
 mod train;
 mod util;
