@@ -16,6 +16,13 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// S3-compatible endpoint for s3:// URIs (path-style), as the AWS CLI's --endpoint-url;
+    /// also read from AWS_ENDPOINT_URL. Without it, s3:// means AWS S3.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Named profile of ~/.aws/credentials and ~/.aws/config (as AWS_PROFILE).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,7 +57,9 @@ pub struct ServeArgs {
     /// Port (0 picks a free one; the chosen address is printed on stdout).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// Map s3://bucket/key to DIR/bucket/key for job input, output and training data.
+    /// Map s3://bucket/key to DIR/bucket/key for job input, output and training data (offline
+    /// use). Without it, s3:// URIs are read from and written to S3 itself (AWS, or the
+    /// S3-compatible server of --endpoint-url / AWS_ENDPOINT_URL).
     #[arg(long, value_name = "DIR")]
     pub s3_root: Option<PathBuf>,
     /// Folder for job records and classifiers in training (shared with `docclass classify`'s job store parent).
@@ -287,7 +296,8 @@ pub struct ClassifyArgs {
     /// Folder of job records.
     #[arg(long, env = "DOCCLASS_JOB_STORE", default_value = ".docclass/jobs")]
     pub job_store: PathBuf,
-    /// Map s3://bucket/key URIs to DIR/bucket/key (offline stand-in for S3).
+    /// Map s3://bucket/key URIs to DIR/bucket/key (offline stand-in for S3). Without it, s3://
+    /// URIs are S3 itself (AWS, or the server of --endpoint-url / AWS_ENDPOINT_URL).
     #[arg(long, value_name = "DIR")]
     pub s3_root: Option<PathBuf>,
     /// Size of one work unit in bytes (tests use small units to exercise chunking).
@@ -320,7 +330,8 @@ pub struct MergeArgs {
     /// Folder of job records (the merged job is recorded here).
     #[arg(long, env = "DOCCLASS_JOB_STORE", default_value = ".docclass/jobs")]
     pub job_store: PathBuf,
-    /// Map s3://bucket/key URIs to DIR/bucket/key (offline stand-in for S3).
+    /// Map s3://bucket/key URIs to DIR/bucket/key (offline stand-in for S3). Without it, s3://
+    /// URIs are S3 itself (AWS, or the server of --endpoint-url / AWS_ENDPOINT_URL).
     #[arg(long, value_name = "DIR")]
     pub s3_root: Option<PathBuf>,
     /// Leave the parts in place after merging.

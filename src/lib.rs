@@ -24,6 +24,7 @@ pub mod input;
 pub mod job;
 pub mod model;
 pub mod output;
+pub mod s3;
 pub mod service;
 pub mod shorthand;
 pub mod text;

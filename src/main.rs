@@ -30,6 +30,14 @@ const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The S3 client reads the standard AWS variables; the flags are their command-line form.
+    // Set before any thread starts.
+    if let Some(url) = &cli.endpoint_url {
+        std::env::set_var("AWS_ENDPOINT_URL_S3", url);
+    }
+    if let Some(profile) = &cli.profile {
+        std::env::set_var("AWS_PROFILE", profile);
+    }
     match run(cli) {
         Ok(code) => code,
         Err(err) => {

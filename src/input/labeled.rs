@@ -134,8 +134,14 @@ fn check_utf8(bytes: &[u8], policy: Utf8Policy, path: &Path) -> Result<()> {
     }
 }
 
-fn read_file(path: &Path, hasher: &mut Sha256, set: &mut LabeledSet) -> Result<FileBytes> {
-    let bytes = FileBytes::open(path, MmapChoice::Auto).map_err(|e| Error::io(path, e))?;
+fn read_file(
+    file: &uri::InputFile,
+    hasher: &mut Sha256,
+    set: &mut LabeledSet,
+) -> Result<FileBytes> {
+    let bytes = file
+        .read(MmapChoice::Auto)
+        .map_err(|e| Error::io(&file.path, e))?;
     hasher.update(&bytes[..]);
     set.files += 1;
     set.bytes += bytes.len() as u64;
@@ -202,7 +208,7 @@ fn read_csv(uri_str: &str, opts: &ReadOptions, hasher: &mut Sha256) -> Result<La
     let listing = list_nonempty(uri_str)?;
     let mut set = LabeledSet::default();
     for file in &listing.files {
-        let bytes = read_file(&file.path, hasher, &mut set)?;
+        let bytes = read_file(file, hasher, &mut set)?;
         check_utf8(&bytes, opts.utf8, &file.path)?;
         let name = file.path.display().to_string();
         for rec in CsvReader::new(&bytes) {
@@ -266,7 +272,7 @@ fn read_folders(uri_str: &str, opts: &ReadOptions, hasher: &mut Sha256) -> Resul
             ));
         };
         let labels = split_labels(label_dir, opts, &origin)?;
-        let bytes = read_file(&file.path, hasher, &mut set)?;
+        let bytes = read_file(file, hasher, &mut set)?;
         check_utf8(&bytes, opts.utf8, &file.path)?;
         let text = match decode(bytes.to_vec(), opts.utf8, &file.path, 1, 0)? {
             Decoded::Text(s) => s,
@@ -312,7 +318,7 @@ pub fn read_manifests(
         }
         let listing = list_nonempty(&spec.s3_uri)?;
         for file in &listing.files {
-            let bytes = read_file(&file.path, hasher, &mut set)?;
+            let bytes = read_file(file, hasher, &mut set)?;
             check_utf8(&bytes, opts.utf8, &file.path)?;
             let name = file.path.display().to_string();
             for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {

@@ -9,6 +9,7 @@ use std::path::Path;
 use memmap2::Mmap;
 
 use super::guard::{self, Guard};
+use super::split::{cut_window, next_cut, Cut};
 
 /// Whether to memory-map input files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -144,20 +145,6 @@ pub struct LineChunkReader {
     read: u64,
 }
 
-/// Where to cut `b` so the first part ends right after a line terminator, or `None`. A CR as the
-/// very last byte cannot be cut after: an LF may follow in the next read.
-fn last_line_cut(b: &[u8]) -> Option<usize> {
-    let mut end = b.len();
-    while let Some(p) = memchr::memrchr2(b'\n', b'\r', &b[..end]) {
-        if b[p] == b'\r' && p + 1 == b.len() {
-            end = p;
-            continue;
-        }
-        return Some(p + 1);
-    }
-    None
-}
-
 /// What `LineChunkReader::next_chunk` produces.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Chunk {
@@ -231,31 +218,39 @@ impl LineChunkReader {
         }
     }
 
-    /// The next chunk of about `target` bytes of whole lines, or a line longer than `max_line`
-    /// bytes that could not fit a chunk, reported by length only.
+    /// The next unit: about `target` bytes of whole lines, or a line longer than `max_line`
+    /// bytes, skipped and reported by length only. Cut exactly where a mapped file is cut
+    /// (`split::next_cut`), whatever the sizes the source's reads return.
     pub fn next_chunk(&mut self, target: usize, max_line: u64) -> std::io::Result<Option<Chunk>> {
-        let mut want = target.max(1);
-        loop {
-            while !self.eof && self.buf.len() < want {
-                self.fill(want.saturating_sub(self.buf.len()).max(SKIP_BLOCK))?;
+        let window = cut_window(target, max_line);
+        let want = target.max(1);
+        while !self.eof && self.buf.len() < window && !cut_is_known(&self.buf, want, max_line) {
+            let first = want.saturating_add(2).saturating_sub(self.buf.len());
+            self.fill(first.max(SKIP_BLOCK).min(window - self.buf.len()))?;
+        }
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        match next_cut(&self.buf, 0, target, max_line) {
+            Cut::LongLine => Ok(Some(Chunk::LongLine(self.skip_line()?))),
+            Cut::Lines(end) => {
+                let rest = self.buf.split_off(end);
+                Ok(Some(Chunk::Lines(std::mem::replace(&mut self.buf, rest))))
             }
-            if self.buf.is_empty() {
-                return Ok(None);
-            }
-            if let Some(cut) = last_line_cut(&self.buf) {
-                let rest = self.buf.split_off(cut);
-                return Ok(Some(Chunk::Lines(std::mem::replace(&mut self.buf, rest))));
-            }
-            // The buffer holds (the start of) one line, plus at most a final CR.
-            if self.buf.len() as u64 > max_line.saturating_add(1) {
-                return Ok(Some(Chunk::LongLine(self.skip_line()?)));
-            }
-            if self.eof {
-                return Ok(Some(Chunk::Lines(std::mem::take(&mut self.buf))));
-            }
-            want = self.buf.len() * 2;
         }
     }
+}
+
+/// Whether `buf`, a prefix of the rest of a file, already decides `next_cut(.., 0, target, ..)`
+/// as the whole file would: a line ends within the limit at the start, and one ends at or after
+/// `want` within the limit, with the byte after it present (a CR may be followed by an LF).
+fn cut_is_known(buf: &[u8], want: usize, max_line: u64) -> bool {
+    let m = (max_line as usize).saturating_add(2);
+    let n = buf.len();
+    if want + 1 >= n || memchr::memchr2(b'\n', b'\r', &buf[..m.min(n)]).is_none() {
+        return false;
+    }
+    memchr::memchr2(b'\n', b'\r', &buf[want..want.saturating_add(m).min(n - 1)]).is_some()
 }
 
 /// Read size while filling and skipping.
@@ -289,7 +284,52 @@ mod tests {
         assert!(bytes.changed());
     }
 
+    /// A source that returns at most `step` bytes per read, as a network stream may.
+    struct ShortReads {
+        data: Vec<u8>,
+        pos: usize,
+        step: usize,
+    }
+
+    impl Read for ShortReads {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = out.len().min(self.step).min(self.data.len() - self.pos);
+            out[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
     proptest! {
+        // A streamed file is cut exactly where the whole file is cut, whatever the read sizes:
+        // the archive bytes do not depend on mapping, reading or fetching from S3.
+        #[test]
+        fn streamed_cuts_equal_whole_file_cuts(data in proptest::collection::vec(
+            prop_oneof![Just(b'a'), Just(b'\n'), Just(b'\r'), Just(b'x')], 0..600),
+            target in 1usize..60, max_line in 1u64..40, step in 1usize..50) {
+            let mut expected = Vec::new();
+            let mut start = 0;
+            while start < data.len() {
+                match next_cut(&data, start, target, max_line) {
+                    Cut::Lines(end) => {
+                        expected.push(Chunk::Lines(data[start..end].to_vec()));
+                        start = end;
+                    }
+                    Cut::LongLine => {
+                        let p = memchr::memchr2(b'\n', b'\r', &data[start..]).map(|o| start + o);
+                        expected.push(Chunk::LongLine((p.unwrap_or(data.len()) - start) as u64));
+                        start = p.map_or(data.len(), |p| crate::input::split::after_terminator(&data, p));
+                    }
+                }
+            }
+            let mut reader = LineChunkReader::new(Box::new(ShortReads { data: data.clone(), pos: 0, step }));
+            let mut got = Vec::new();
+            while let Some(c) = reader.next_chunk(target, max_line).unwrap() {
+                got.push(c);
+            }
+            prop_assert_eq!(got, expected);
+        }
+
         // Streamed chunks concatenate to the file and hold whole lines only: the lines found
         // chunk by chunk are the lines of the whole file.
         #[test]

@@ -118,6 +118,66 @@ pub fn next_chunk_end(data: &[u8], start: usize, target: usize) -> usize {
     }
 }
 
+/// End of the CR, LF or CRLF terminator at `p`.
+pub fn after_terminator(data: &[u8], p: usize) -> usize {
+    if data[p] == b'\r' && data.get(p + 1) == Some(&b'\n') {
+        p + 2
+    } else {
+        p + 1
+    }
+}
+
+/// Where the next work unit of a file starts after `start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// Whole lines up to this end (right after a terminator, or the end of the file).
+    Lines(usize),
+    /// The line at `start` is longer than the limit: the caller skips it without holding it.
+    LongLine,
+}
+
+/// The unit cut rule, shared by mapped and streamed files so both cut a file at the same
+/// places (and write the same archive bytes): the unit ends after the first terminator at or
+/// after `start + target`; a line at `start` over `max_line` is a unit of its own; a unit never
+/// runs into a line over the limit. Looks at no byte past `start + target + max_line + 2`, so a
+/// streamed reader holding that much (or the rest of the file) decides exactly as with the
+/// whole file.
+pub fn next_cut(data: &[u8], start: usize, target: usize, max_line: u64) -> Cut {
+    let len = data.len();
+    let reach = |from: usize| {
+        from.saturating_add(max_line as usize)
+            .saturating_add(2)
+            .min(len)
+    };
+    if memchr2(b'\n', b'\r', &data[start..reach(start)]).is_none() && reach(start) < len {
+        return Cut::LongLine;
+    }
+    let want = start + target.max(1);
+    if want >= len {
+        return Cut::Lines(len);
+    }
+    if let Some(off) = memchr2(b'\n', b'\r', &data[want..reach(want)]) {
+        return Cut::Lines(after_terminator(data, want + off));
+    }
+    if reach(want) == len {
+        return Cut::Lines(len);
+    }
+    // The line running through `want` is over the limit: end this unit before it.
+    match memchr::memrchr2(b'\n', b'\r', &data[start..want]) {
+        Some(off) => Cut::Lines(after_terminator(data, start + off)),
+        None => Cut::Lines(next_chunk_end(data, start, target)),
+    }
+}
+
+/// Bytes a streamed reader must hold (or reach the end of the file) for `next_cut` to decide
+/// as it would on the whole file.
+pub fn cut_window(target: usize, max_line: u64) -> usize {
+    target
+        .max(1)
+        .saturating_add(max_line as usize)
+        .saturating_add(3)
+}
+
 /// Cut points splitting `data` into chunks of about `target` bytes, each ending right after a line
 /// terminator (the last ends at `data.len()`). Returns the chunk end offsets.
 pub fn chunk_ends(data: &[u8], target: usize) -> Vec<usize> {

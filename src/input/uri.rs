@@ -6,15 +6,58 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::mmap::{FileBytes, LineChunkReader, LineSource, MmapChoice};
 use crate::error::{Error, Result};
+use crate::s3::{self, RangeReader, S3Object, S3Uri};
 
 /// One input file found under a prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputFile {
+    /// Local path, or the object's `s3://` URI (for messages) when `remote` is set.
     pub path: PathBuf,
     /// Path relative to the prefix's folder, `/`-separated: the output's `File`.
     pub key: String,
     pub len: u64,
+    /// The S3 object, for input read from real S3 rather than the local file system.
+    pub remote: Option<S3Object>,
+}
+
+impl InputFile {
+    /// The whole file (documents, training files): mapped when large and local, else read.
+    pub fn read(&self, mmap: MmapChoice) -> std::io::Result<FileBytes> {
+        match &self.remote {
+            Some(obj) => s3::read_all(&obj.uri)
+                .map(FileBytes::Owned)
+                .map_err(|e| std::io::Error::other(e.to_string())),
+            None => FileBytes::open(&self.path, mmap),
+        }
+    }
+
+    /// The file as lines: held whole when small or mapped, else streamed in chunks (ranged
+    /// reads for S3 objects).
+    pub fn lines(&self, mmap: MmapChoice, chunk: usize) -> std::io::Result<LineSource> {
+        match &self.remote {
+            Some(obj) if obj.len as usize <= chunk => self.read(mmap).map(LineSource::Whole),
+            Some(obj) => RangeReader::open(obj)
+                .map(|r| LineSource::Stream(LineChunkReader::new(Box::new(r))))
+                .map_err(|e| std::io::Error::other(e.to_string())),
+            None => LineSource::open(&self.path, mmap, chunk),
+        }
+    }
+}
+
+/// Checks that `uri` can be used: an `s3://bucket/key` for real S3, else a path `resolve` takes.
+pub fn check(uri: &str, s3_root: Option<&Path>) -> Result<()> {
+    if is_remote(uri, s3_root) {
+        S3Uri::parse(uri).map(|_| ())
+    } else {
+        resolve(uri, s3_root).map(|_| ())
+    }
+}
+
+/// Whether `uri` is read from and written to real S3: an `s3://` URI with no local S3 root.
+pub fn is_remote(uri: &str, s3_root: Option<&Path>) -> bool {
+    uri.starts_with("s3://") && s3_root.is_none()
 }
 
 /// Files under a prefix, plus what was passed over and why.
@@ -47,7 +90,7 @@ pub fn local_path(uri: &str) -> Result<String> {
     }
     if let Some((scheme, _)) = uri.split_once("://") {
         let hint = if scheme.eq_ignore_ascii_case("s3") {
-            "s3:// is not read directly yet; copy the objects to a folder and pass its path, or pass --s3-root DIR to map s3://bucket/key to DIR/bucket/key"
+            "s3:// URIs are read from S3 (or mapped to a folder with --s3-root DIR)"
         } else {
             "supported are local paths and file:// URIs"
         };
@@ -127,6 +170,9 @@ pub fn list(uri: &str) -> Result<Listing> {
 
 /// `list`, with `s3://` URIs mapped under `s3_root`.
 pub fn list_under(uri: &str, s3_root: Option<&Path>) -> Result<Listing> {
+    if is_remote(uri, s3_root) {
+        return list_s3(uri);
+    }
     let p = resolve(uri, s3_root)?;
     let path = Path::new(&p);
     let mut listing = Listing::default();
@@ -140,6 +186,7 @@ pub fn list_under(uri: &str, s3_root: Option<&Path>) -> Result<Listing> {
                 path: path.to_path_buf(),
                 key,
                 len: meta.len(),
+                remote: None,
             });
             return Ok(listing);
         }
@@ -169,6 +216,30 @@ pub fn list_under(uri: &str, s3_root: Option<&Path>) -> Result<Listing> {
         .files
         .sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
     listing.skipped.sort();
+    Ok(listing)
+}
+
+/// Every object under an S3 prefix, `File` relative to the prefix's folder as for local input.
+fn list_s3(uri: &str) -> Result<Listing> {
+    let prefix = S3Uri::parse(uri)?;
+    let folder_len = prefix.key.rfind('/').map_or(0, |i| i + 1);
+    let mut listing = Listing::default();
+    for obj in s3::list(&prefix)? {
+        let path = PathBuf::from(obj.uri.to_string());
+        if obj.uri.key.ends_with('/') {
+            // Consoles create empty "folder" objects; they hold no document.
+            listing
+                .skipped
+                .push((path, "folder marker (key ends with '/')".into()));
+            continue;
+        }
+        listing.files.push(InputFile {
+            path,
+            key: obj.uri.key[folder_len..].to_string(),
+            len: obj.len,
+            remote: Some(obj),
+        });
+    }
     Ok(listing)
 }
 
@@ -204,6 +275,7 @@ fn walk(path: &Path, key: String, out: &mut Listing) {
             path: path.to_path_buf(),
             key,
             len: meta.len(),
+            remote: None,
         });
     } else {
         out.skipped.push((

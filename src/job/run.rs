@@ -22,13 +22,14 @@ use super::store::JobStore;
 use crate::aws::{self, Identity};
 use crate::error::{Error, Result};
 use crate::input::mmap::{Chunk, LineChunkReader};
-use crate::input::split::{count_lines, next_chunk_end, LineIter};
+use crate::input::split::{after_terminator, count_lines, next_cut, Cut, LineIter};
 use crate::input::{uri, FileBytes, LineSource, Listing, MmapChoice, SplitMode, Utf8Policy};
 use crate::model::io::ScoreScratch;
 use crate::model::registry::ClassifierRecord;
 use crate::model::Classifier;
 use crate::output::archive::{ArchiveWriter, CompressedChunk, Deflater, PartInfo};
 use crate::output::jsonl::{json_string, rank_into, FileLine, JsonStyle, JsonlFormat};
+use crate::output::target::Target;
 
 /// Error codes written in place of a result.
 pub const DOCUMENT_SIZE_EXCEEDED: &str = "DOCUMENT_SIZE_EXCEEDED";
@@ -176,8 +177,8 @@ impl ClassifyConfig {
                 ));
             }
         }
-        uri::resolve(&self.input_uri, self.s3_root.as_deref())?;
-        uri::resolve(&self.output_uri, self.s3_root.as_deref())?;
+        uri::check(&self.input_uri, self.s3_root.as_deref())?;
+        uri::check(&self.output_uri, self.s3_root.as_deref())?;
         Ok(())
     }
 }
@@ -246,6 +247,7 @@ struct Worker {
     out: Vec<u8>,
     predictions: u64,
     errors: u64,
+    fatal: Option<Error>,
 }
 
 struct UnitOutput {
@@ -255,6 +257,8 @@ struct UnitOutput {
     bytes: u64,
     /// The file whose change this unit reports; only the first such unit of a file is kept.
     changed_file: Option<usize>,
+    /// An S3 object that could not be read: the job fails (see `Planner::failure`).
+    fatal: Option<Error>,
 }
 
 impl Worker {
@@ -379,7 +383,7 @@ impl Worker {
                         self.error(ctx, f, line, DOCUMENT_SIZE_EXCEEDED, &msg);
                         continue;
                     }
-                    match FileBytes::open(&info.path, ctx.cfg.mmap) {
+                    match info.read(ctx.cfg.mmap) {
                         Ok(data) => {
                             bytes += data.len() as u64;
                             let mark = self.mark();
@@ -393,6 +397,9 @@ impl Worker {
                                     job once the file is complete.";
                                 self.error(ctx, f, line, UNREADABLE_FILE, msg);
                             }
+                        }
+                        Err(e) if info.remote.is_some() => {
+                            self.fatal = Some(Error::io(&info.path, e));
                         }
                         Err(e) => {
                             let msg = format!("The file could not be read: {e}.");
@@ -435,6 +442,7 @@ impl Worker {
             errors: self.errors,
             bytes,
             changed_file,
+            fatal: self.fatal.take(),
         }
     }
 }
@@ -475,71 +483,41 @@ enum MappedPiece {
     LongLine(u64),
 }
 
-/// End of a CR/LF/CRLF terminator at `p`.
-fn after_terminator(data: &[u8], p: usize) -> usize {
-    if data[p] == b'\r' && data.get(p + 1) == Some(&b'\n') {
-        p + 2
-    } else {
-        p + 1
-    }
-}
-
-/// The next unit of `data` from `start`: whole lines up to about `target` bytes, or a line longer
-/// than `max_line` on its own, measured in blocks whose pages are released as the scan passes
-/// them, so even a line of gigabytes never makes the process hold it. Every scan for a line end
-/// is bounded by the limit, so no unit drags a long line in.
+/// The next unit of `data` from `start` (see `split::next_cut`); a line over `max_line` is
+/// measured in blocks whose pages are released as the scan passes them, so even a line of
+/// gigabytes never makes the process hold it.
 fn next_mapped_piece(
     data: &FileBytes,
     start: usize,
     target: usize,
     max_line: u64,
 ) -> (MappedPiece, usize) {
+    if let Cut::Lines(end) = next_cut(data, start, target, max_line) {
+        return (MappedPiece::Lines, end);
+    }
+    const BLOCK: usize = 8 << 20;
     let len = data.len();
-    let reach = |from: usize| {
-        from.saturating_add(max_line as usize)
-            .saturating_add(2)
-            .min(len)
-    };
-    let first = memchr::memchr2(b'\n', b'\r', &data[start..reach(start)]);
-    if first.is_none() && reach(start) < len {
-        const BLOCK: usize = 8 << 20;
-        let mut pos = start;
-        loop {
-            let stop = pos.saturating_add(BLOCK).min(len);
-            match memchr::memchr2(b'\n', b'\r', &data[pos..stop]) {
-                Some(off) => {
-                    let p = pos + off;
-                    data.release(start..p);
-                    return (
-                        MappedPiece::LongLine((p - start) as u64),
-                        after_terminator(data, p),
-                    );
-                }
-                None if stop == len => {
-                    data.release(start..len);
-                    return (MappedPiece::LongLine((len - start) as u64), len);
-                }
-                None => {
-                    data.release(pos..stop);
-                    pos = stop;
-                }
+    let mut pos = start;
+    loop {
+        let stop = pos.saturating_add(BLOCK).min(len);
+        match memchr::memchr2(b'\n', b'\r', &data[pos..stop]) {
+            Some(off) => {
+                let p = pos + off;
+                data.release(start..p);
+                return (
+                    MappedPiece::LongLine((p - start) as u64),
+                    after_terminator(data, p),
+                );
+            }
+            None if stop == len => {
+                data.release(start..len);
+                return (MappedPiece::LongLine((len - start) as u64), len);
+            }
+            None => {
+                data.release(pos..stop);
+                pos = stop;
             }
         }
-    }
-    let want = start + target.max(1);
-    if want >= len {
-        return (MappedPiece::Lines, len);
-    }
-    if let Some(off) = memchr::memchr2(b'\n', b'\r', &data[want..reach(want)]) {
-        return (MappedPiece::Lines, after_terminator(data, want + off));
-    }
-    if reach(want) == len {
-        return (MappedPiece::Lines, len);
-    }
-    // The line running through `want` is over the limit: end this unit before it.
-    match memchr::memrchr2(b'\n', b'\r', &data[start..want]) {
-        Some(off) => (MappedPiece::Lines, after_terminator(data, start + off)),
-        None => (MappedPiece::Lines, next_chunk_end(data, start, target)),
     }
 }
 
@@ -569,6 +547,9 @@ struct Planner<'a> {
     mapped: Option<(usize, Arc<FileBytes>, usize)>,
     /// Files ending at or before this offset hold no unit of this shard and are not opened.
     skip_before: u64,
+    /// An S3 object that could not be read (after retries): the job fails rather than lose
+    /// the rest of the object to an error record, since a rerun will most likely read it.
+    failure: Option<Error>,
 }
 
 impl<'a> Planner<'a> {
@@ -590,6 +571,7 @@ impl<'a> Planner<'a> {
             stream: None,
             mapped: None,
             skip_before,
+            failure: None,
         }
     }
 
@@ -684,6 +666,11 @@ impl<'a> Planner<'a> {
                             ))
                         }
                         Ok(None) => self.stream = None,
+                        Err(e) if self.files[f].remote.is_some() => {
+                            self.stream = None;
+                            self.failure = Some(Error::io(&self.files[f].path, e));
+                            return None;
+                        }
                         Err(e) => {
                             self.stream = None;
                             let message = format!("The file could not be read to its end: {e}.");
@@ -700,6 +687,10 @@ impl<'a> Planner<'a> {
                 match open_lines(&self.files[f], self.cfg) {
                     Ok(LineSource::Whole(data)) => self.mapped = Some((f, Arc::new(data), 0)),
                     Ok(LineSource::Stream(reader)) => self.stream = Some((f, reader)),
+                    Err(e) if self.files[f].remote.is_some() => {
+                        self.failure = Some(Error::io(&self.files[f].path, e));
+                        return None;
+                    }
                     Err(e) => self.pending.push_back((
                         self.file_start[f],
                         Unit::Unreadable {
@@ -716,7 +707,7 @@ impl<'a> Planner<'a> {
 
 /// Opens a ONE_DOC_PER_LINE file for the planner.
 fn open_lines(file: &uri::InputFile, cfg: &ClassifyConfig) -> std::io::Result<LineSource> {
-    LineSource::open(&file.path, cfg.mmap, cfg.unit_bytes)
+    file.lines(cfg.mmap, cfg.unit_bytes)
 }
 
 /// Runs the hot path: classifies every document under the listing into the archive at `dest`.
@@ -815,6 +806,9 @@ fn run_units(
                 _ => planned_all = true,
             }
         }
+        if let Some(e) = planner.failure.take() {
+            return Err(e);
+        }
         if wave.is_empty() {
             break;
         }
@@ -869,9 +863,12 @@ fn run_units(
                 data.release(range.clone());
             }
         }
-        for (u, o) in wave.iter().zip(&outputs) {
+        for (u, o) in wave.iter().zip(outputs) {
             // Units before this shard's range were planned only to number lines.
             let Some(o) = o else { continue };
+            if let Some(e) = o.fatal {
+                return Err(e);
+            }
             // After the first unit that reports a file's change, nothing more of that file.
             if let Unit::Lines { file, .. }
             | Unit::LongLine { file, .. }
@@ -955,23 +952,33 @@ pub fn execute(
     on_progress: &mut dyn FnMut(&JobProgress),
     cancel: &AtomicBool,
 ) -> Result<JobRecord> {
-    let dest = uri::resolve(&cfg.archive_uri(), cfg.s3_root.as_deref()).map(PathBuf::from);
+    let target = Target::new(&cfg.archive_uri(), cfg.s3_root.as_deref(), &cfg.job_id);
     record.job_status = JobStatus::InProgress;
     record.docclass.pid = Some(std::process::id());
-    record.docclass.temp_output = dest.as_ref().ok().map(|d| {
-        ArchiveWriter::temp_path_for(d, &cfg.job_id)
+    record.docclass.temp_output = target.as_ref().ok().map(|t| {
+        ArchiveWriter::temp_path_for(t.path(), &cfg.job_id)
             .display()
             .to_string()
     });
     store.save(&record)?;
     let result = (|| {
-        let dest = dest?;
+        let target = target?;
         let classifier = Classifier::load(model_dir)?;
         let listing = uri::list_under(&cfg.input_uri, cfg.s3_root.as_deref())?;
         if listing.files.is_empty() {
             return Err(Error::NoInput(cfg.input_uri.clone()));
         }
-        classify_into(cfg, &classifier, &listing, &dest, on_progress, cancel)
+        let counts = classify_into(
+            cfg,
+            &classifier,
+            &listing,
+            target.path(),
+            on_progress,
+            cancel,
+        )
+        .inspect_err(|_| target.discard())?;
+        target.publish()?;
+        Ok(counts)
     })();
     record.end_time = Some(aws::now_epoch());
     record.docclass.pid = None;

@@ -10,7 +10,6 @@
 //! A part is complete when its record exists (the record is written after the part is in
 //! place), so a failed shard leaves no record and can be rerun alone.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -24,9 +23,9 @@ use super::store::JobStore;
 use crate::aws::{self, Identity};
 use crate::error::{Error, Result};
 use crate::input::{uri, Listing};
-use crate::model::io::write_atomic;
 use crate::model::Classifier;
 use crate::output::archive::{ArchiveWriter, PartInfo};
+use crate::output::target::{Folder, Target};
 
 const PART_FORMAT: &str = "docclass-part/1";
 
@@ -75,9 +74,10 @@ impl PartRecord {
     }
 }
 
-/// The parts folder of a job whose archive goes to `archive`.
-pub fn parts_dir(archive: &Path) -> PathBuf {
-    archive.parent().unwrap_or(Path::new(".")).join("parts")
+/// The parts folder of a job whose archive is `archive_uri` (`.../output/output.tar.gz`).
+fn parts_folder(archive_uri: &str, s3_root: Option<&Path>) -> Result<Folder> {
+    let folder = archive_uri.rsplit_once('/').map_or("", |(f, _)| f);
+    Folder::new(&format!("{folder}/parts/"), s3_root)
 }
 
 fn part_stem(shard: Shard) -> String {
@@ -120,25 +120,30 @@ pub fn run_shard(
         .shard
         .ok_or_else(|| Error::param("--shard-count", "run_shard needs a shard"))?;
     let submit_time = aws::now_epoch();
-    let archive = PathBuf::from(uri::resolve(&cfg.archive_uri(), cfg.s3_root.as_deref())?);
-    let dir = parts_dir(&archive);
+    let folder = parts_folder(&cfg.archive_uri(), cfg.s3_root.as_deref())?;
     let stem = part_stem(shard);
-    let record_path = dir.join(format!("{stem}.json"));
+    let record_name = format!("{stem}.json");
     // A rerun first withdraws the old record, so a crash midway never pairs it with new bytes.
-    match fs::remove_file(&record_path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(Error::io(&record_path, e))
-        }
-        _ => {}
-    }
+    folder.remove(&record_name)?;
     let classifier = Classifier::load(model_dir)?;
     let listing = uri::list_under(&cfg.input_uri, cfg.s3_root.as_deref())?;
     if listing.files.is_empty() {
         return Err(Error::NoInput(cfg.input_uri.clone()));
     }
-    let part_path = dir.join(format!("{stem}.deflate"));
-    let (counts, info) =
-        classify_part(cfg, &classifier, &listing, &part_path, on_progress, cancel)?;
+    let target = folder.target(
+        &format!("{stem}.deflate"),
+        &format!("{}-{stem}", cfg.job_id),
+    );
+    let (counts, info) = classify_part(
+        cfg,
+        &classifier,
+        &listing,
+        target.path(),
+        on_progress,
+        cancel,
+    )
+    .inspect_err(|_| target.discard())?;
+    target.publish()?;
     let record = PartRecord {
         format: PART_FORMAT.into(),
         job_id: cfg.job_id.clone(),
@@ -165,7 +170,7 @@ pub fn run_shard(
     };
     let mut bytes = serde_json::to_vec_pretty(&record)?;
     bytes.push(b'\n');
-    write_atomic(&record_path, &bytes)?;
+    folder.put(&record_name, bytes)?;
     Ok(record)
 }
 
@@ -197,26 +202,31 @@ pub fn merge(cfg: &MergeConfig, store: &JobStore) -> Result<JobRecord> {
     );
     job.s3_root = cfg.s3_root.clone();
     let archive_uri = job.archive_uri();
-    let dest = PathBuf::from(uri::resolve(&archive_uri, cfg.s3_root.as_deref())?);
-    let dir = parts_dir(&dest);
-    let parts = read_parts(&dir, &cfg.job_id)?;
+    let folder = parts_folder(&archive_uri, cfg.s3_root.as_deref())?;
+    let parts = read_parts(&folder, &cfg.job_id)?;
     let first = &parts[0];
 
-    let mut archive = ArchiveWriter::create(&dest, first.compression_level, &cfg.job_id)?;
-    for p in &parts {
-        let path = dir.join(format!(
-            "{}.deflate",
-            part_stem(Shard::new(p.shard_index, p.shard_count)?)
-        ));
-        let mut file = fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let info = PartInfo {
-            crc32: p.crc32,
-            len: p.length,
-            deflated_bytes: p.deflated_bytes,
-        };
-        archive.append_part(&mut file, &info)?;
-    }
-    let output_bytes = archive.finish(cfg.mtime.unwrap_or_else(aws::now_secs))?;
+    let target = Target::new(&archive_uri, cfg.s3_root.as_deref(), &cfg.job_id)?;
+    let splice = || -> Result<u64> {
+        let mut archive =
+            ArchiveWriter::create(target.path(), first.compression_level, &cfg.job_id)?;
+        for p in &parts {
+            let name = format!(
+                "{}.deflate",
+                part_stem(Shard::new(p.shard_index, p.shard_count)?)
+            );
+            let mut part = folder.reader(&name, p.deflated_bytes)?;
+            let info = PartInfo {
+                crc32: p.crc32,
+                len: p.length,
+                deflated_bytes: p.deflated_bytes,
+            };
+            archive.append_part(&mut part, &info)?;
+        }
+        archive.finish(cfg.mtime.unwrap_or_else(aws::now_secs))
+    };
+    let output_bytes = splice().inspect_err(|_| target.discard())?;
+    target.publish()?;
 
     let mut counts = JobCounts {
         files: first.counts.files,
@@ -254,41 +264,25 @@ pub fn merge(cfg: &MergeConfig, store: &JobStore) -> Result<JobRecord> {
     };
     store.save(&record)?;
     if !cfg.keep_parts {
-        fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        folder.remove_all()?;
     }
     Ok(record)
 }
 
 /// Reads and checks the records of all parts, in shard order.
-fn read_parts(dir: &Path, job_id: &str) -> Result<Vec<PartRecord>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::data(
-                dir.display().to_string(),
-                "no parts here: run the shards first (classify --shard-index I --shard-count N with the same --output and --job-id)",
-            ))
-        }
-        Err(e) => return Err(Error::io(dir, e)),
-    };
+fn read_parts(folder: &Folder, job_id: &str) -> Result<Vec<PartRecord>> {
+    let dir = folder.display();
     let mut parts: Vec<PartRecord> = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
+    for (name, _) in folder.list()? {
         if !(name.starts_with("part-") && name.ends_with(".json")) {
             continue;
         }
-        let path = entry.path();
-        let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        let part: PartRecord = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::data(
-                path.display().to_string(),
-                format!("not a part record ({e}); rerun that shard"),
-            )
-        })?;
+        let at = format!("{dir}{name}");
+        let part: PartRecord = serde_json::from_slice(&folder.read(&name)?)
+            .map_err(|e| Error::data(&at, format!("not a part record ({e}); rerun that shard")))?;
         if part.format != PART_FORMAT {
             return Err(Error::data(
-                path.display().to_string(),
+                &at,
                 format!("part format '{}', expected '{PART_FORMAT}'", part.format),
             ));
         }
@@ -296,8 +290,8 @@ fn read_parts(dir: &Path, job_id: &str) -> Result<Vec<PartRecord>> {
     }
     if parts.is_empty() {
         return Err(Error::data(
-            dir.display().to_string(),
-            "no finished parts here: run the shards first",
+            &dir,
+            "no finished parts here: run the shards first (classify --shard-index I --shard-count N with the same --output and --job-id)",
         ));
     }
     parts.sort_by_key(|p| p.shard_index);
@@ -305,7 +299,7 @@ fn read_parts(dir: &Path, job_id: &str) -> Result<Vec<PartRecord>> {
     for p in &parts {
         if p.job_id != job_id || p.job_key() != first.job_key() {
             return Err(Error::data(
-                dir.display().to_string(),
+                &dir,
                 format!(
                     "part {} of {} does not match part {} of {} (job, input, model or settings differ: {:?} vs {:?}); rerun the shards with the same arguments",
                     p.shard_index, p.shard_count, first.shard_index, first.shard_count, p.job_key(), first.job_key()
@@ -319,7 +313,7 @@ fn read_parts(dir: &Path, job_id: &str) -> Result<Vec<PartRecord>> {
         .collect();
     if !missing.is_empty() {
         return Err(Error::data(
-            dir.display().to_string(),
+            &dir,
             format!(
                 "shard(s) {} of {} have no finished part; rerun them (--shard-index I --shard-count {}), then merge again",
                 missing.join(", "),

@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod jsonl;
+pub mod target;
 
 pub use archive::{ArchiveWriter, CompressedChunk};
 pub use jsonl::{FileLine, JsonStyle, JsonlFormat};

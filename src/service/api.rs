@@ -434,11 +434,12 @@ impl Service {
         }
     }
 
+    /// The URI the engine reads: mapped under `--s3-root` when the service has one, else the
+    /// `s3://` URI itself, read from real S3 (AWS, or the endpoint in AWS_ENDPOINT_URL).
     fn local(&self, s3: &str) -> Result<String, ApiError> {
         if self.cfg.s3_root.is_none() {
-            return Err(ApiError::invalid(format!(
-                "'{s3}': this service has no S3 root; start it with --s3-root DIR to map s3://bucket/key to DIR/bucket/key"
-            )));
+            crate::s3::S3Uri::parse(s3).map_err(ApiError::from)?;
+            return Ok(s3.to_string());
         }
         uri::resolve(s3, self.cfg.s3_root.as_deref()).map_err(ApiError::from)
     }

@@ -429,7 +429,7 @@ fn failed_jobs_leave_no_archive_and_a_failed_record() {
         &[
             "classify",
             "--input",
-            "s3://bucket/in/",
+            "s3:///in/",
             "--model",
             "m",
             "--output",
@@ -437,7 +437,7 @@ fn failed_jobs_leave_no_archive_and_a_failed_record() {
             "-q",
         ],
     );
-    assert!(err.contains("s3") && err.contains("--s3-root"), "{err}");
+    assert!(err.contains("s3:///in/") && err.contains("bucket"), "{err}");
     let err = w.fails(
         2,
         &[

@@ -103,7 +103,9 @@ fn merged_shards_equal_a_single_run_byte_for_byte() {
             let id = format!("{shards}a{fi}");
             for i in 0..shards {
                 let (i, n) = (i.to_string(), shards.to_string());
+                // Shards differ in threads and I/O path (mapped or streamed): same bytes.
                 let threads = if i == "0" { "1" } else { "2" };
+                let mmap = if i == "1" { "never" } else { "auto" };
                 let mut args = vec![
                     "classify",
                     "--output",
@@ -112,6 +114,8 @@ fn merged_shards_equal_a_single_run_byte_for_byte() {
                     &id,
                     "--threads",
                     threads,
+                    "--mmap",
+                    mmap,
                     "--shard-index",
                     &i,
                     "--shard-count",
