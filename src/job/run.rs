@@ -1099,6 +1099,119 @@ mod tests {
         }
     }
 
+    #[test]
+    fn vanished_empty_and_nul_files_each_get_their_outcome() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        std::fs::write(p("a-nul.txt"), b"win\0a prize\n\0\n").unwrap();
+        std::fs::write(p("b-empty.txt"), b"").unwrap();
+        std::fs::write(p("c-gone.txt"), b"listed, then deleted\n").unwrap();
+        std::fs::write(p("d-last.txt"), b"see you at lunch\n").unwrap();
+        for split in [SplitMode::OnePerLine, SplitMode::OnePerFile] {
+            std::fs::write(p("c-gone.txt"), b"listed, then deleted\n").unwrap();
+            let prefix = format!("{}/", dir.path().display());
+            let listing = uri::list(&prefix).unwrap();
+            assert_eq!(listing.files.len(), 4);
+            std::fs::remove_file(p("c-gone.txt")).unwrap();
+            let cfg = ClassifyConfig::new(&prefix, split, "out/", "f00d", Identity::default());
+            let out = tempfile::tempdir().unwrap();
+            let dest = out.path().join("out.tar.gz");
+            let counts = classify_into(
+                &cfg,
+                &shipped(),
+                &listing,
+                &dest,
+                &mut |_| {},
+                &AtomicBool::new(false),
+            )
+            .unwrap();
+            let mut text = String::new();
+            tar::Archive::new(flate2::read::GzDecoder::new(
+                std::fs::File::open(&dest).unwrap(),
+            ))
+            .entries()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+            let lines: Vec<serde_json::Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            let files: Vec<&str> = lines.iter().map(|l| l["File"].as_str().unwrap()).collect();
+            let gone: Vec<&serde_json::Value> =
+                lines.iter().filter(|l| l["File"] == "c-gone.txt").collect();
+            assert_eq!(gone.len(), 1, "{split:?}: {text}");
+            assert_eq!(gone[0]["ErrorCode"], UNREADABLE_FILE);
+            assert!(gone[0]["ErrorMessage"]
+                .as_str()
+                .unwrap()
+                .contains("could not be read"));
+            assert_eq!(
+                files.last(),
+                Some(&"d-last.txt"),
+                "the job goes on after it"
+            );
+            assert!(
+                !files.contains(&"b-empty.txt"),
+                "an empty file holds no document"
+            );
+            // NUL is a valid UTF-8 character: classified, and escaped as Python's json does.
+            assert!(text.contains(r#""File": "a-nul.txt""#));
+            assert!(lines
+                .iter()
+                .filter(|l| l["File"] == "a-nul.txt")
+                .all(|l| l.get("Classes").is_some()));
+            assert_eq!(counts.errors, 1);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        // Shards of a job, spliced in order, are byte for byte the archive of one process, for
+        // any bytes, unit size, line limit and shard count: no document lost, none twice.
+        #[test]
+        fn spliced_shards_equal_one_process(
+            files in proptest::collection::vec(proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b' '), Just(b'\n'), Just(b'\r'), Just(0xffu8), Just(b'7')],
+                0..400), 1..4),
+            unit in 1usize..120,
+            max_line in 1u64..40,
+            shards in 1usize..6,
+            split_per_file in any::<bool>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir(dir.path().join("in")).unwrap();
+            for (i, data) in files.iter().enumerate() {
+                std::fs::write(dir.path().join(format!("in/{i}.txt")), data).unwrap();
+            }
+            let prefix = format!("{}/in/", dir.path().display());
+            let split = if split_per_file { SplitMode::OnePerFile } else { SplitMode::OnePerLine };
+            let mut cfg = ClassifyConfig::new(&prefix, split, "out/", "f00d", Identity::default());
+            cfg.unit_bytes = unit;
+            cfg.max_line_bytes = max_line;
+            cfg.max_file_bytes = max_line * 4;
+            cfg.mtime = Some(1);
+            let listing = uri::list(&prefix).unwrap();
+            let whole = dir.path().join("whole.tar.gz");
+            let never = AtomicBool::new(false);
+            classify_into(&cfg, &shipped(), &listing, &whole, &mut |_| {}, &never).unwrap();
+            let spliced = dir.path().join("spliced.tar.gz");
+            let mut archive = ArchiveWriter::create(&spliced, cfg.compression_level, "t").unwrap();
+            for index in 0..shards {
+                cfg.shard = Some(Shard::new(index, shards).unwrap());
+                let part = dir.path().join(format!("part{index}"));
+                let (_, info) = classify_part(&cfg, &shipped(), &listing, &part, &mut |_| {}, &never).unwrap();
+                archive.append_part(&mut std::fs::File::open(&part).unwrap(), &info).unwrap();
+            }
+            archive.finish(1).unwrap();
+            prop_assert!(std::fs::read(&whole).unwrap() == std::fs::read(&spliced).unwrap());
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
 
