@@ -224,3 +224,45 @@ def test_records_survive_a_restart(server):
     server.start()
     props = server.client().describe_document_classification_job(JobId=job)["DocumentClassificationJobProperties"]
     assert props["JobStatus"] == "COMPLETED"
+
+
+def test_jobs_read_and_write_real_s3_when_the_service_has_no_s3_root(s3, tmp_path):
+    # The service reads its input from, and writes its archive to, a real S3 server; boto3's own
+    # S3 client puts the documents there and fetches the result.
+    server = Server(tmp_path, s3_endpoint=s3.endpoint)
+    shutil.copytree(REPO / "models" / "spam-ham", server.models / "spam-ham")
+    server.start()
+    try:
+        for bucket in ("in-bucket", "out-bucket"):
+            s3.create_bucket(Bucket=bucket)
+        for f in sorted((REPO / "examples" / "sms").iterdir()):
+            s3.put_object(Bucket="in-bucket", Key=f"jobdata/{f.name}", Body=f.read_bytes())
+        comprehend = server.client()
+        job_id = comprehend.start_document_classification_job(
+            JobName="real-s3", DocumentClassifierArn=CLASSIFIER, DataAccessRoleArn=ROLE,
+            InputDataConfig={"S3Uri": "s3://in-bucket/jobdata/", "InputFormat": "ONE_DOC_PER_FILE"},
+            OutputDataConfig={"S3Uri": "s3://out-bucket/results/"})["JobId"]
+        props = wait_for(
+            lambda: comprehend.describe_document_classification_job(JobId=job_id)["DocumentClassificationJobProperties"],
+            lambda p: p["JobStatus"] in ("COMPLETED", "FAILED"))
+        assert props["JobStatus"] == "COMPLETED", props
+        key = f"results/111122223333-CLN-{job_id}/output/output.tar.gz"
+        assert props["OutputDataConfig"]["S3Uri"] == f"s3://out-bucket/{key}"
+        archive = tmp_path / "output.tar.gz"
+        archive.write_bytes(s3.get_object(Bucket="out-bucket", Key=key)["Body"].read())
+        lines = read_predictions(archive)
+        assert [l["Classes"][0]["Name"] for l in lines] == ["spam", "ham", "spam"]
+
+        # A bucket that is not there: the job fails with the URI in its message, nothing written.
+        bad = comprehend.start_document_classification_job(
+            DocumentClassifierArn=CLASSIFIER, DataAccessRoleArn=ROLE,
+            InputDataConfig={"S3Uri": "s3://no-such-bucket/jobdata/"},
+            OutputDataConfig={"S3Uri": "s3://out-bucket/failed/"})["JobId"]
+        props = wait_for(
+            lambda: comprehend.describe_document_classification_job(JobId=bad)["DocumentClassificationJobProperties"],
+            lambda p: p["JobStatus"] in ("COMPLETED", "FAILED"))
+        assert props["JobStatus"] == "FAILED"
+        assert "s3://no-such-bucket/jobdata/" in props["Message"]
+        assert s3.list_objects_v2(Bucket="out-bucket", Prefix="failed/")["KeyCount"] == 0
+    finally:
+        server.stop()
