@@ -211,6 +211,9 @@ enum Unit {
         skip: bool,
     },
     Files(Range<usize>),
+    /// Whole small files of a ONE_DOC_PER_LINE job, together, so a million tiny files do not
+    /// cost a million units.
+    LineFiles(Range<usize>),
     Unreadable {
         file: usize,
         message: String,
@@ -333,6 +336,20 @@ impl Worker {
         (self.out.len(), self.predictions, self.errors)
     }
 
+    /// The documents of `chunk`, whole lines of `file` whose first is line `first_line`.
+    fn lines(&mut self, ctx: &Context, file: usize, chunk: &[u8], first_line: u64) {
+        for (i, span) in LineIter::new(chunk).enumerate() {
+            let doc = &chunk[span.start..span.end];
+            if doc.is_empty() {
+                continue;
+            }
+            let line = Some(first_line + i as u64);
+            if !self.document(ctx, file, line, doc, ctx.cfg.max_line_bytes) {
+                break;
+            }
+        }
+    }
+
     fn run(&mut self, ctx: &Context, unit: &Unit) -> UnitOutput {
         self.out.clear();
         self.predictions = 0;
@@ -350,21 +367,30 @@ impl Worker {
                 if !*skip {
                     let chunk = &data[range.clone()];
                     bytes = chunk.len() as u64;
-                    for (i, span) in LineIter::new(chunk).enumerate() {
-                        let doc = &chunk[span.start..span.end];
-                        if doc.is_empty() {
-                            continue;
-                        }
-                        let line = Some(first_line + i as u64);
-                        if !self.document(ctx, *file, line, doc, ctx.cfg.max_line_bytes) {
-                            break;
-                        }
-                    }
+                    self.lines(ctx, *file, chunk, *first_line);
                     if data.changed() {
                         self.roll_back((0, 0, 0));
                         let line = Some(*first_line);
                         self.error(ctx, *file, line, UNREADABLE_FILE, FILE_CHANGED);
                         changed_file = Some(*file);
+                    }
+                }
+            }
+            Unit::LineFiles(files) => {
+                for f in files.clone() {
+                    let info = &ctx.files[f];
+                    match info.read(MmapChoice::Never) {
+                        Ok(data) => {
+                            bytes += data.len() as u64;
+                            self.lines(ctx, f, &data, 0);
+                        }
+                        Err(e) if info.remote.is_some() => {
+                            self.fatal = Some(Error::io(&info.path, e));
+                        }
+                        Err(e) => {
+                            let msg = format!("The file could not be read: {e}.");
+                            self.error(ctx, f, None, UNREADABLE_FILE, &msg);
+                        }
                     }
                 }
             }
@@ -680,6 +706,20 @@ impl<'a> Planner<'a> {
                     return self.next_unit();
                 }
                 let f = self.next_file;
+                if self.files[f].len <= self.cfg.unit_bytes as u64 {
+                    // Files small enough to be one unit each are grouped, by sizes alone, so
+                    // every shard forms the same groups; they are read by the worker.
+                    while self.next_file < self.files.len()
+                        && self.files[self.next_file].len <= self.cfg.unit_bytes as u64
+                        && self.next_file - f < UNIT_MAX_FILES
+                        && (self.file_start[self.next_file] - self.file_start[f]
+                            < self.cfg.unit_bytes as u64
+                            || self.next_file == f)
+                    {
+                        self.next_file += 1;
+                    }
+                    return Some((self.file_start[f], Unit::LineFiles(f..self.next_file)));
+                }
                 self.next_file += 1;
                 if self.file_start[f] + self.files[f].len <= self.skip_before {
                     return self.next_unit();
