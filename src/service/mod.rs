@@ -91,16 +91,6 @@ async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    // Shed load before any work: the SDKs back off and retry this exception.
-    let Ok(_permit) = Arc::clone(&edge.inflight).try_acquire_owned() else {
-        return error_response(ApiError::new(
-            "TooManyRequestsException",
-            format!(
-                "{} requests are in progress, the most this service handles at once (--max-inflight-requests); retry later",
-                edge.http.max_inflight_requests
-            ),
-        ));
-    };
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -156,6 +146,26 @@ async fn dispatch(
     }
 }
 
+/// Sheds load before any work, as soon as a request's head arrives (its body may still be on
+/// the way): over `--max-inflight-requests` requests at once get TooManyRequestsException,
+/// which the SDKs back off on and retry.
+async fn limit_inflight(
+    State(edge): State<Arc<Edge>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Ok(_permit) = Arc::clone(&edge.inflight).try_acquire_owned() else {
+        return error_response(ApiError::new(
+            "TooManyRequestsException",
+            format!(
+                "{} requests are in progress, the most this service handles at once (--max-inflight-requests); retry later",
+                edge.http.max_inflight_requests
+            ),
+        ));
+    };
+    next.run(request).await
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -205,6 +215,10 @@ pub fn serve(
         let app = Router::new()
             .fallback(dispatch)
             .layer(DefaultBodyLimit::max(limit))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&edge),
+                limit_inflight,
+            ))
             .with_state(edge);
         on_ready(addr);
         axum::serve(listener, app)

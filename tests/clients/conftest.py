@@ -18,8 +18,9 @@ KEY, SECRET, REGION = "AKIDDOCCLASSTEST", "docclass-test-secret", "us-west-2"
 
 
 class Server:
-    def __init__(self, root: Path, s3_endpoint=None):
+    def __init__(self, root: Path, s3_endpoint=None, extra_args=()):
         self.root = root
+        self.extra_args = list(extra_args)
         self.s3 = root / "s3"
         self.models = root / "models"
         self.proc = None
@@ -37,7 +38,8 @@ class Server:
                        AWS_EC2_METADATA_DISABLED="true", DOCCLASS_SPOOL_DIR=str(self.root / "spool"))
         self.proc = subprocess.Popen(
             [str(BIN), "serve", "--port", "0", *where, "--model-registry", str(self.models),
-             "--state-dir", str(self.root / "state"), "--access-key-id", KEY, "--secret-access-key", SECRET],
+             "--state-dir", str(self.root / "state"), "--access-key-id", KEY, "--secret-access-key", SECRET,
+             *self.extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.root, env=env)
         line = self.proc.stdout.readline()
         assert "listening on" in line, f"server did not start: {line!r} {self.proc.stderr.read()}"

@@ -266,3 +266,27 @@ def test_jobs_read_and_write_real_s3_when_the_service_has_no_s3_root(s3, tmp_pat
         assert s3.list_objects_v2(Bucket="out-bucket", Prefix="failed/")["KeyCount"] == 0
     finally:
         server.stop()
+
+
+def test_throttled_requests_are_retried_by_the_sdk(tmp_path):
+    # One request at a time: concurrent boto3 clients get TooManyRequestsException (HTTP 429),
+    # which botocore's standard retry mode treats as throttling, so every call still succeeds.
+    # (tests/it/service.rs holds the only slot deterministically and checks the refusal itself.)
+    server = Server(tmp_path, extra_args=["--max-inflight-requests", "1"])
+    server.s3.mkdir()
+    shutil.copytree(REPO / "models" / "spam-ham", server.models / "spam-ham")
+    server.start()
+    try:
+        from concurrent.futures import ThreadPoolExecutor
+        endpoint_arn = "arn:aws:comprehend:us-west-2:111122223333:document-classifier-endpoint/spam-ham"
+        retried = botocore.config.Config(retries={"max_attempts": 20, "mode": "standard"})
+
+        def hammer(client):
+            return [client.classify_document(Text="WIN a FREE prize now", EndpointArn=endpoint_arn)
+                    ["Classes"][0]["Name"] for _ in range(40)]
+
+        with ThreadPoolExecutor(8) as pool:
+            done = [o for r in pool.map(hammer, [server.client(config=retried) for _ in range(8)]) for o in r]
+        assert done == ["spam"] * 320
+    finally:
+        server.stop()

@@ -228,3 +228,38 @@ fn jobs_over_the_queue_limit_are_throttled() {
         2
     );
 }
+
+#[test]
+fn requests_over_the_inflight_limit_are_refused_until_one_ends() {
+    let w = Workdir::new();
+    let s = start_with(&w, &["--max-inflight-requests", "1"]);
+    // A request whose body is still on its way holds the only slot.
+    let mut slow = TcpStream::connect(&s.addr).unwrap();
+    slow.write_all(
+        b"POST / HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: 2\r\n\
+          x-amz-target: Comprehend_20171127.ListDocumentClassificationJobs\r\n\
+          content-type: application/x-amz-json-1.1\r\n\r\n{",
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (status, body) = call(&s, "ListDocumentClassificationJobs", "{}", "secret");
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (429, Some("TooManyRequestsException")),
+        "{body}"
+    );
+    assert!(body["Message"]
+        .as_str()
+        .unwrap()
+        .contains("--max-inflight-requests"));
+    // Once the slow request ends (unsigned: refused), the slot is free again.
+    slow.write_all(b"}").unwrap();
+    let mut answer = String::new();
+    slow.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.contains("MissingAuthenticationTokenException"),
+        "{answer}"
+    );
+    let (status, body) = call(&s, "ListDocumentClassificationJobs", "{}", "secret");
+    assert_eq!(status, 200, "{body}");
+}
