@@ -935,6 +935,16 @@ fn run_units(
     Ok(counts)
 }
 
+/// Loads the job's model and lists its input; no input at all is an error.
+pub fn model_and_input(cfg: &ClassifyConfig, model_dir: &Path) -> Result<(Classifier, Listing)> {
+    let classifier = Classifier::load(model_dir)?;
+    let listing = uri::list_under(&cfg.input_uri, cfg.s3_root.as_deref())?;
+    if listing.files.is_empty() {
+        return Err(Error::NoInput(cfg.input_uri.clone()));
+    }
+    Ok((classifier, listing))
+}
+
 /// The classifier ARN a model answers to: its recorded ARN, or one built from its name.
 pub fn classifier_arn(model_dir: &Path, classifier: &Classifier, identity: &Identity) -> String {
     ClassifierRecord::load(model_dir)
@@ -1003,11 +1013,7 @@ pub fn execute(
     store.save(&record)?;
     let result = (|| {
         let target = target?;
-        let classifier = Classifier::load(model_dir)?;
-        let listing = uri::list_under(&cfg.input_uri, cfg.s3_root.as_deref())?;
-        if listing.files.is_empty() {
-            return Err(Error::NoInput(cfg.input_uri.clone()));
-        }
+        let (classifier, listing) = model_and_input(cfg, model_dir)?;
         let counts = classify_into(
             cfg,
             &classifier,

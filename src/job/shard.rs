@@ -18,12 +18,13 @@ use serde::{Deserialize, Serialize};
 use super::record::{
     DocclassInfo, InputDataConfig, JobCounts, JobRecord, JobStatus, OutputDataConfig,
 };
-use super::run::{classifier_arn, classify_part, ClassifyConfig, JobProgress, Shard};
+use super::run::{
+    classifier_arn, classify_part, model_and_input, ClassifyConfig, JobProgress, Shard,
+};
 use super::store::JobStore;
 use crate::aws::{self, Identity};
 use crate::error::{Error, Result};
-use crate::input::{uri, Listing};
-use crate::model::Classifier;
+use crate::input::Listing;
 use crate::output::archive::{ArchiveWriter, PartInfo};
 use crate::output::target::{Folder, Target};
 
@@ -125,11 +126,7 @@ pub fn run_shard(
     let record_name = format!("{stem}.json");
     // A rerun first withdraws the old record, so a crash midway never pairs it with new bytes.
     folder.remove(&record_name)?;
-    let classifier = Classifier::load(model_dir)?;
-    let listing = uri::list_under(&cfg.input_uri, cfg.s3_root.as_deref())?;
-    if listing.files.is_empty() {
-        return Err(Error::NoInput(cfg.input_uri.clone()));
-    }
+    let (classifier, listing) = model_and_input(cfg, model_dir)?;
     let target = folder.target(
         &format!("{stem}.deflate"),
         &format!("{}-{stem}", cfg.job_id),
