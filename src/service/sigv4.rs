@@ -131,7 +131,9 @@ pub fn sign(
 
 /// Seconds since the epoch of an `X-Amz-Date` value (`YYYYMMDDTHHMMSSZ`).
 fn parse_amz_date(s: &str) -> Option<i64> {
-    if s.len() != 16 || &s[8..9] != "T" || !s.ends_with('Z') {
+    // ASCII first: a header may carry any bytes, and slicing inside a multi-byte character
+    // would panic (found by the service_request fuzz target).
+    if s.len() != 16 || !s.is_ascii() || &s[8..9] != "T" || !s.ends_with('Z') {
         return None;
     }
     let num = |r: std::ops::Range<usize>| s.get(r).and_then(|v| v.parse::<i64>().ok());
@@ -247,6 +249,28 @@ mod tests {
                 "Comprehend_20171127.DescribeDocumentClassificationJob".into(),
             ),
         ]
+    }
+
+    #[test]
+    fn non_ascii_dates_are_refused_not_panicked_on() {
+        // Regression (fuzz/seeds/service_request/crash-2b713d66...): 16 bytes whose 9th byte is
+        // inside a multi-byte character.
+        let date = "20!3111\u{2ab}22q32\u{10}Z";
+        assert_eq!(date.len(), 16);
+        assert_eq!(parse_amz_date(date), None);
+        let hs = headers(date);
+        let req = SignedRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &hs,
+            body: b"{}",
+        };
+        let creds = [Credentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: "secret".into(),
+        }];
+        assert!(verify(&req, &creds, 1_700_000_000).is_err());
     }
 
     #[test]
