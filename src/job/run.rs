@@ -1002,6 +1002,9 @@ pub fn execute(
     on_progress: &mut dyn FnMut(&JobProgress),
     cancel: &AtomicBool,
 ) -> Result<JobRecord> {
+    // Held until this function returns: other processes reading the store see the job as
+    // running exactly while this lock is held (the OS drops it when the process dies).
+    let _running = store.lock_running(&cfg.job_id)?;
     let target = Target::new(&cfg.archive_uri(), cfg.s3_root.as_deref(), &cfg.job_id);
     record.job_status = JobStatus::InProgress;
     record.docclass.pid = Some(std::process::id());

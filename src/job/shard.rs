@@ -236,9 +236,11 @@ pub fn merge(cfg: &MergeConfig, store: &JobStore) -> Result<JobRecord> {
         counts.predictions += p.counts.predictions;
         counts.errors += p.counts.errors;
         counts.bytes += p.counts.bytes;
-        counts.seconds += p.counts.seconds;
     }
     let submit_time = parts.iter().map(|p| p.submit_time).fold(f64::MAX, f64::min);
+    let end_time = aws::now_epoch();
+    // Wall time of the whole job: from the first shard's start to the end of the merge.
+    counts.seconds = (end_time - submit_time).max(0.0);
     let record = JobRecord {
         job_id: cfg.job_id.clone(),
         job_arn: cfg.identity.job_arn(&cfg.job_id),
@@ -246,7 +248,7 @@ pub fn merge(cfg: &MergeConfig, store: &JobStore) -> Result<JobRecord> {
         job_status: JobStatus::Completed,
         message: None,
         submit_time,
-        end_time: Some(aws::now_epoch()),
+        end_time: Some(end_time),
         document_classifier_arn: first.document_classifier_arn.clone(),
         input_data_config: first.input_data_config.clone(),
         output_data_config: OutputDataConfig {

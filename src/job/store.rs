@@ -1,7 +1,9 @@
 //! The job store: one JSON record per job (`<JobId>.json`) in a folder, default
-//! `./.docclass/jobs`. Writes go through a temporary file and a rename, so readers never see a
-//! half-written record. A job left SUBMITTED or IN_PROGRESS by a process that no longer exists is
-//! marked FAILED when read, so no job stays IN_PROGRESS forever.
+//! `./.docclass/jobs`, shared by any number of processes. Records are created exclusively (one
+//! winner per id) and rewritten through a temporary file and a rename, so readers never see a
+//! half-written record. The process running a job holds an exclusive lock on `<JobId>.lock`;
+//! a job left SUBMITTED or IN_PROGRESS whose lock is free (its process died, even by SIGKILL) is
+//! marked FAILED by the first reader that takes the lock, so no job stays IN_PROGRESS forever.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,6 +25,27 @@ fn process_alive(pid: u32) -> bool {
     }
 }
 
+/// Whether the process that ran a job is gone: its run lock can be taken (then it is held, so
+/// two readers never both fail the same job). Records without a lock file (written before
+/// locks existed) fall back to whether the process id still exists.
+enum Owner {
+    Alive,
+    Gone(Option<fs::File>),
+}
+
+/// A job's run lock. Dropped after the job's final record is written: the lock file is removed,
+/// then the lock released, so a reader that still finds it free re-reads a final record.
+pub struct RunLock {
+    _file: fs::File,
+    path: PathBuf,
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
 impl JobStore {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         JobStore { dir: dir.into() }
@@ -34,6 +57,43 @@ impl JobStore {
 
     fn path(&self, job_id: &str) -> PathBuf {
         self.dir.join(format!("{job_id}.json"))
+    }
+
+    fn lock_path(&self, job_id: &str) -> PathBuf {
+        self.dir.join(format!("{job_id}.lock"))
+    }
+
+    /// Takes the job's run lock for as long as the returned guard is kept.
+    pub fn lock_running(&self, job_id: &str) -> Result<RunLock> {
+        let path = self.lock_path(job_id);
+        let file = fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock { _file: file, path }),
+            Err(fs::TryLockError::WouldBlock) => Err(Error::param(
+                "--job-id",
+                format!("job '{job_id}' is already running in another process"),
+            )),
+            Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+        }
+    }
+
+    fn owner(&self, job_id: &str, pid: u32) -> Owner {
+        if pid == std::process::id() {
+            return Owner::Alive;
+        }
+        match fs::File::options().write(true).open(self.lock_path(job_id)) {
+            Ok(file) => match file.try_lock() {
+                Ok(()) => Owner::Gone(Some(file)),
+                Err(_) => Owner::Alive,
+            },
+            Err(_) if process_alive(pid) => Owner::Alive,
+            Err(_) => Owner::Gone(None),
+        }
     }
 
     pub fn exists(&self, job_id: &str) -> bool {
@@ -89,7 +149,13 @@ impl JobStore {
         let mut record: JobRecord = serde_json::from_slice(&bytes)?;
         if !record.job_status.is_terminal() {
             if let Some(pid) = record.docclass.pid {
-                if pid != std::process::id() && !process_alive(pid) {
+                if let Owner::Gone(_lock) = self.owner(job_id, pid) {
+                    // Read again under the lock: the job may have finished just before.
+                    let bytes = fs::read(&p).map_err(|e| Error::io(&p, e))?;
+                    record = serde_json::from_slice(&bytes)?;
+                    if record.job_status.is_terminal() {
+                        return Ok(record);
+                    }
                     record.job_status = JobStatus::Failed;
                     record.message = Some(format!(
                         "the process running this job (pid {pid}) ended before the job finished; no output was published, run the job again"
@@ -101,6 +167,7 @@ impl JobStore {
                         let _ = fs::remove_file(tmp);
                     }
                     self.save(&record)?;
+                    let _ = fs::remove_file(self.lock_path(job_id));
                 }
             }
         }
@@ -129,5 +196,77 @@ impl JobStore {
                 .then(a.job_id.cmp(&b.job_id))
         });
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::record::{DocclassInfo, InputDataConfig, OutputDataConfig};
+
+    fn running(id: &str, pid: u32) -> JobRecord {
+        JobRecord {
+            job_id: id.into(),
+            job_arn: "arn".into(),
+            job_name: None,
+            job_status: JobStatus::InProgress,
+            message: None,
+            submit_time: 1.0,
+            end_time: None,
+            document_classifier_arn: "c".into(),
+            input_data_config: InputDataConfig {
+                s3_uri: "in/".into(),
+                input_format: "ONE_DOC_PER_LINE".into(),
+            },
+            output_data_config: OutputDataConfig {
+                s3_uri: "out/".into(),
+            },
+            data_access_role_arn: None,
+            docclass: DocclassInfo {
+                pid: Some(pid),
+                ..DocclassInfo::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_job_runs_exactly_while_its_lock_is_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = JobStore::new(dir.path());
+        // Another live process's pid, so only the lock can tell whether the job still runs.
+        let mut other = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = other.id();
+
+        store.create(&running("a1", pid)).unwrap();
+        assert!(
+            store.create(&running("a1", pid)).is_err(),
+            "ids are created once"
+        );
+        let lock = store.lock_running("a1").unwrap();
+        assert!(store.lock_running("a1").is_err(), "one runner per job");
+        assert_eq!(store.load("a1").unwrap().job_status, JobStatus::InProgress);
+        drop(lock);
+        assert!(
+            !store.lock_path("a1").exists(),
+            "the lock file goes with the lock"
+        );
+
+        // A lock file left free (its process was killed, and the pid was reused): failed.
+        store.create(&running("b2", pid)).unwrap();
+        std::fs::write(store.lock_path("b2"), b"").unwrap();
+        let r = store.load("b2").unwrap();
+        assert_eq!(r.job_status, JobStatus::Failed);
+        assert!(r.message.unwrap().contains("ended before the job finished"));
+        assert!(!store.lock_path("b2").exists());
+
+        // No lock file (records from before locks): the pid decides.
+        store.create(&running("c3", pid)).unwrap();
+        assert_eq!(store.load("c3").unwrap().job_status, JobStatus::InProgress);
+        other.kill().unwrap();
+        other.wait().unwrap();
+        assert_eq!(store.load("c3").unwrap().job_status, JobStatus::Failed);
     }
 }
