@@ -151,7 +151,11 @@ fn role_ok(s: &str) -> bool {
     let Some(rest) = rest.strip_prefix("iam::") else {
         return false;
     };
-    let (account, role) = rest.split_at(rest.len().min(12));
+    // `get`, not `split_at`: byte 12 of untrusted input may fall inside a character (a panic
+    // found by the service_request fuzz target).
+    let (Some(account), Some(role)) = (rest.get(..12), rest.get(12..)) else {
+        return false;
+    };
     s.len() >= 20
         && account.len() == 12
         && account.bytes().all(|b| b.is_ascii_digit())
@@ -1168,6 +1172,9 @@ mod tests {
         assert!(
             !role_ok("arn:aws:iam::1111:role/r") && !role_ok("arn:aws:iam::111122223333:user/u")
         );
+        // Regression (fuzz/seeds/service_request/crash-d159026a...): a multi-byte character
+        // across byte 12 of the account.
+        assert!(!role_ok("arn:aws:iam::11112222333\u{e9}:role/r"));
         assert!(job_name_ok("exampleclassificationjob") && job_name_ok("my job: 2/3 @home"));
         assert!(!job_name_ok("bad<name>"));
         assert!(token_ok("0f57d4c9-0848-4dbf-8a2c-2cdf33d94392") && !token_ok("a_b"));
