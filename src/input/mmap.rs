@@ -90,21 +90,36 @@ impl FileBytes {
 
     /// Opens `path` and returns its bytes, mapping it when `choice` and its size allow.
     pub fn open(path: &Path, choice: MmapChoice) -> std::io::Result<FileBytes> {
-        let mut file = File::open(path)?;
+        let file = File::open(path)?;
         let len = file.metadata()?.len();
-        if choice == MmapChoice::Auto && len >= MMAP_MIN_BYTES {
-            // SAFETY: the map is read-only and private to this process. If another process
-            // truncates the file while it is mapped, touching the lost pages raises SIGBUS: the
-            // guard catches it for registered ranges and puts a zero page there instead, and
-            // `changed` reports it. Without a free guard slot the file is read, not mapped.
-            if let Ok(map) = unsafe { Mmap::map(&file) } {
-                if let Some(guard) = guard::register(map.as_ptr() as usize, map.len()) {
-                    #[cfg(unix)]
-                    let _ = map.advise(memmap2::Advice::Sequential);
-                    return Ok(FileBytes::Mapped(GuardedMap { guard, map, file }));
-                }
-            }
+        match Self::map(file, len, choice) {
+            Ok(mapped) => Ok(mapped),
+            Err(file) => Self::read(file, len),
         }
+    }
+
+    /// Maps an open file of `len` bytes when `choice` and its size allow; gives the file back
+    /// otherwise (or when mapping fails).
+    fn map(file: File, len: u64, choice: MmapChoice) -> Result<FileBytes, File> {
+        if choice != MmapChoice::Auto || len < MMAP_MIN_BYTES {
+            return Err(file);
+        }
+        // SAFETY: the map is read-only and private to this process. If another process
+        // truncates the file while it is mapped, touching the lost pages raises SIGBUS: the
+        // guard catches it for registered ranges and puts a zero page there instead, and
+        // `changed` reports it. Without a free guard slot the file is read, not mapped.
+        let Ok(map) = (unsafe { Mmap::map(&file) }) else {
+            return Err(file);
+        };
+        let Some(guard) = guard::register(map.as_ptr() as usize, map.len()) else {
+            return Err(file);
+        };
+        #[cfg(unix)]
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Ok(FileBytes::Mapped(GuardedMap { guard, map, file }))
+    }
+
+    fn read(mut file: File, len: u64) -> std::io::Result<FileBytes> {
         let mut buf = Vec::with_capacity(len as usize);
         file.read_to_end(&mut buf)?;
         Ok(FileBytes::Owned(buf))
@@ -124,14 +139,12 @@ impl LineSource {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
         if len as usize <= chunk {
-            return FileBytes::open(path, MmapChoice::Never).map(LineSource::Whole);
+            return FileBytes::read(file, len).map(LineSource::Whole);
         }
-        if choice == MmapChoice::Auto {
-            if let Ok(bytes @ FileBytes::Mapped(_)) = FileBytes::open(path, choice) {
-                return Ok(LineSource::Whole(bytes));
-            }
+        match FileBytes::map(file, len, choice) {
+            Ok(mapped) => Ok(LineSource::Whole(mapped)),
+            Err(file) => Ok(LineSource::Stream(LineChunkReader::new(Box::new(file)))),
         }
-        Ok(LineSource::Stream(LineChunkReader::new(Box::new(file))))
     }
 }
 

@@ -140,13 +140,7 @@ pub fn resolve(uri: &str, s3_root: Option<&Path>) -> Result<String> {
         reason: reason.into(),
     };
     let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-    let bucket_ok = (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-        && !bucket.starts_with(['.', '-'])
-        && !bucket.ends_with(['.', '-']);
-    if !bucket_ok {
+    if !bucket_ok(bucket) {
         return Err(bad(
             "the bucket name must be 3-63 lowercase letters, digits, '.' or '-'",
         ));
@@ -161,6 +155,17 @@ pub fn resolve(uri: &str, s3_root: Option<&Path>) -> Result<String> {
         }
     }
     Ok(format!("{}/{bucket}/{key}", root.display()))
+}
+
+/// S3's bucket naming rule: 3-63 lowercase letters, digits, '.' or '-', starting and ending
+/// with a letter or digit.
+pub fn bucket_ok(bucket: &str) -> bool {
+    (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && !bucket.starts_with(['.', '-'])
+        && !bucket.ends_with(['.', '-'])
 }
 
 /// Lists the regular files a URI names (one file, or every file under the prefix).

@@ -67,6 +67,12 @@ pub struct ClassifyConfig {
     pub mtime: Option<u64>,
 }
 
+/// `<prefix>/<account>-CLN-<JobId>/output/output.tar.gz`, joined with one `/`.
+pub fn archive_uri(output_uri: &str, account: &str, job_id: &str) -> String {
+    let sep = if output_uri.ends_with('/') { "" } else { "/" };
+    format!("{output_uri}{sep}{account}-CLN-{job_id}/output/output.tar.gz")
+}
+
 /// One of `count` processes that split a job between them (Slurm array task, Kubernetes
 /// Indexed Job pod, AWS Batch array child).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,17 +137,8 @@ impl ClassifyConfig {
         }
     }
 
-    /// `<prefix>/<account>-CLN-<JobId>/output/output.tar.gz`, joined with one `/`.
     pub fn archive_uri(&self) -> String {
-        let sep = if self.output_uri.ends_with('/') {
-            ""
-        } else {
-            "/"
-        };
-        format!(
-            "{}{sep}{}-CLN-{}/output/output.tar.gz",
-            self.output_uri, self.identity.account, self.job_id
-        )
+        archive_uri(&self.output_uri, &self.identity.account, &self.job_id)
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -295,8 +292,7 @@ impl Worker {
         limit: u64,
     ) -> bool {
         if bytes.len() as u64 > limit {
-            let msg = format!("Document size exceeds maximum size limit {limit} bytes.");
-            self.error(ctx, file, line, DOCUMENT_SIZE_EXCEEDED, &msg);
+            self.too_large(ctx, file, line, limit);
             return true;
         }
         match std::str::from_utf8(bytes) {
@@ -334,6 +330,25 @@ impl Worker {
 
     fn mark(&self) -> (usize, u64, u64) {
         (self.out.len(), self.predictions, self.errors)
+    }
+
+    /// Comprehend's record for a document over the size limit.
+    fn too_large(&mut self, ctx: &Context, file: usize, line: Option<u64>, limit: u64) {
+        let msg = format!("Document size exceeds maximum size limit {limit} bytes.");
+        self.error(ctx, file, line, DOCUMENT_SIZE_EXCEEDED, &msg);
+    }
+
+    /// A listed file that could not be read: an S3 object fails the job (a rerun will most
+    /// likely read it, and error records would lose its documents); a local file gets an error
+    /// record and the job goes on.
+    fn unreadable(&mut self, ctx: &Context, file: usize, line: Option<u64>, e: std::io::Error) {
+        let info = &ctx.files[file];
+        if info.remote.is_some() {
+            self.fatal = Some(Error::io(&info.path, e));
+        } else {
+            let msg = format!("The file could not be read: {e}.");
+            self.error(ctx, file, line, UNREADABLE_FILE, &msg);
+        }
     }
 
     /// The documents of `chunk`, whole lines of `file` whose first is line `first_line`.
@@ -384,13 +399,7 @@ impl Worker {
                             bytes += data.len() as u64;
                             self.lines(ctx, f, &data, 0);
                         }
-                        Err(e) if info.remote.is_some() => {
-                            self.fatal = Some(Error::io(&info.path, e));
-                        }
-                        Err(e) => {
-                            let msg = format!("The file could not be read: {e}.");
-                            self.error(ctx, f, None, UNREADABLE_FILE, &msg);
-                        }
+                        Err(e) => self.unreadable(ctx, f, None, e),
                     }
                 }
             }
@@ -402,11 +411,7 @@ impl Worker {
                 for f in files.clone() {
                     let info = &ctx.files[f];
                     if info.len > ctx.cfg.max_file_bytes {
-                        let msg = format!(
-                            "Document size exceeds maximum size limit {} bytes.",
-                            ctx.cfg.max_file_bytes
-                        );
-                        self.error(ctx, f, line, DOCUMENT_SIZE_EXCEEDED, &msg);
+                        self.too_large(ctx, f, line, ctx.cfg.max_file_bytes);
                         continue;
                     }
                     match info.read(ctx.cfg.mmap) {
@@ -424,13 +429,7 @@ impl Worker {
                                 self.error(ctx, f, line, UNREADABLE_FILE, msg);
                             }
                         }
-                        Err(e) if info.remote.is_some() => {
-                            self.fatal = Some(Error::io(&info.path, e));
-                        }
-                        Err(e) => {
-                            let msg = format!("The file could not be read: {e}.");
-                            self.error(ctx, f, line, UNREADABLE_FILE, &msg);
-                        }
+                        Err(e) => self.unreadable(ctx, f, line, e),
                     }
                 }
             }
@@ -445,9 +444,7 @@ impl Worker {
             } => {
                 if !*skip {
                     bytes = *n;
-                    let limit = ctx.cfg.max_line_bytes;
-                    let msg = format!("Document size exceeds maximum size limit {limit} bytes.");
-                    self.error(ctx, *file, Some(*line), DOCUMENT_SIZE_EXCEEDED, &msg);
+                    self.too_large(ctx, *file, Some(*line), ctx.cfg.max_line_bytes);
                 }
             }
             Unit::Changed { file, line, skip } => {
@@ -601,6 +598,25 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// Takes the next files into one unit: at least one, then more while they are `size`d (not
+    /// `None`), fewer than `UNIT_MAX_FILES`, and the unit is under `unit_bytes`. Decided by
+    /// listed sizes alone, so every shard forms the same units.
+    fn group(&mut self, size: impl Fn(&uri::InputFile) -> Option<u64>) -> Range<usize> {
+        let start = self.next_file;
+        let mut bytes = 0u64;
+        while self.next_file < self.files.len()
+            && self.next_file - start < UNIT_MAX_FILES
+            && (bytes < self.cfg.unit_bytes as u64 || self.next_file == start)
+        {
+            let Some(n) = size(&self.files[self.next_file]) else {
+                break;
+            };
+            bytes += n;
+            self.next_file += 1;
+        }
+        start..self.next_file
+    }
+
     fn next_unit(&mut self) -> Option<(u64, Unit)> {
         if let Some(u) = self.pending.pop_front() {
             return Some(u);
@@ -610,16 +626,9 @@ impl<'a> Planner<'a> {
         }
         match self.cfg.split {
             SplitMode::OnePerFile => {
-                let start = self.next_file;
-                let mut bytes = 0u64;
-                while self.next_file < self.files.len()
-                    && self.next_file - start < UNIT_MAX_FILES
-                    && (bytes < self.cfg.unit_bytes as u64 || self.next_file == start)
-                {
-                    bytes += self.files[self.next_file].len.min(self.cfg.max_file_bytes);
-                    self.next_file += 1;
-                }
-                Some((self.file_start[start], Unit::Files(start..self.next_file)))
+                let max = self.cfg.max_file_bytes;
+                let files = self.group(|f| Some(f.len.min(max)));
+                Some((self.file_start[files.start], Unit::Files(files)))
             }
             SplitMode::OnePerLine => {
                 // Cut a mapped file one unit at a time, so planning never touches pages ahead.
@@ -706,19 +715,12 @@ impl<'a> Planner<'a> {
                     return self.next_unit();
                 }
                 let f = self.next_file;
-                if self.files[f].len <= self.cfg.unit_bytes as u64 {
-                    // Files small enough to be one unit each are grouped, by sizes alone, so
-                    // every shard forms the same groups; they are read by the worker.
-                    while self.next_file < self.files.len()
-                        && self.files[self.next_file].len <= self.cfg.unit_bytes as u64
-                        && self.next_file - f < UNIT_MAX_FILES
-                        && (self.file_start[self.next_file] - self.file_start[f]
-                            < self.cfg.unit_bytes as u64
-                            || self.next_file == f)
-                    {
-                        self.next_file += 1;
-                    }
-                    return Some((self.file_start[f], Unit::LineFiles(f..self.next_file)));
+                let unit = self.cfg.unit_bytes as u64;
+                if self.files[f].len <= unit {
+                    // Files small enough to be one unit each are grouped; they are read by the
+                    // worker.
+                    let files = self.group(|f| (f.len <= unit).then_some(f.len));
+                    return Some((self.file_start[f], Unit::LineFiles(files)));
                 }
                 self.next_file += 1;
                 if self.file_start[f] + self.files[f].len <= self.skip_before {
@@ -1017,17 +1019,7 @@ pub fn execute(
     let result = (|| {
         let target = target?;
         let (classifier, listing) = model_and_input(cfg, model_dir)?;
-        let counts = classify_into(
-            cfg,
-            &classifier,
-            &listing,
-            target.path(),
-            on_progress,
-            cancel,
-        )
-        .inspect_err(|_| target.discard())?;
-        target.publish()?;
-        Ok(counts)
+        target.produce(|dest| classify_into(cfg, &classifier, &listing, dest, on_progress, cancel))
     })();
     record.end_time = Some(aws::now_epoch());
     record.docclass.pid = None;

@@ -19,7 +19,7 @@ use super::record::{
     DocclassInfo, InputDataConfig, JobCounts, JobRecord, JobStatus, OutputDataConfig,
 };
 use super::run::{
-    classifier_arn, classify_part, model_and_input, ClassifyConfig, JobProgress, Shard,
+    archive_uri, classifier_arn, classify_part, model_and_input, ClassifyConfig, JobProgress, Shard,
 };
 use super::store::JobStore;
 use crate::aws::{self, Identity};
@@ -131,16 +131,8 @@ pub fn run_shard(
         &format!("{stem}.deflate"),
         &format!("{}-{stem}", cfg.job_id),
     );
-    let (counts, info) = classify_part(
-        cfg,
-        &classifier,
-        &listing,
-        target.path(),
-        on_progress,
-        cancel,
-    )
-    .inspect_err(|_| target.discard())?;
-    target.publish()?;
+    let (counts, info) = target
+        .produce(|dest| classify_part(cfg, &classifier, &listing, dest, on_progress, cancel))?;
     let record = PartRecord {
         format: PART_FORMAT.into(),
         job_id: cfg.job_id.clone(),
@@ -190,23 +182,14 @@ pub struct MergeConfig {
 /// to another job or input.
 pub fn merge(cfg: &MergeConfig, store: &JobStore) -> Result<JobRecord> {
     aws::check_job_id(&cfg.job_id)?;
-    let mut job = ClassifyConfig::new(
-        "",
-        crate::input::SplitMode::OnePerLine,
-        &cfg.output_uri,
-        &cfg.job_id,
-        cfg.identity.clone(),
-    );
-    job.s3_root = cfg.s3_root.clone();
-    let archive_uri = job.archive_uri();
+    let archive_uri = archive_uri(&cfg.output_uri, &cfg.identity.account, &cfg.job_id);
     let folder = parts_folder(&archive_uri, cfg.s3_root.as_deref())?;
     let parts = read_parts(&folder, &cfg.job_id)?;
     let first = &parts[0];
 
     let target = Target::new(&archive_uri, cfg.s3_root.as_deref(), &cfg.job_id)?;
-    let splice = || -> Result<u64> {
-        let mut archive =
-            ArchiveWriter::create(target.path(), first.compression_level, &cfg.job_id)?;
+    let output_bytes = target.produce(|dest| {
+        let mut archive = ArchiveWriter::create(dest, first.compression_level, &cfg.job_id)?;
         for p in &parts {
             let name = format!(
                 "{}.deflate",
@@ -221,9 +204,7 @@ pub fn merge(cfg: &MergeConfig, store: &JobStore) -> Result<JobRecord> {
             archive.append_part(&mut part, &info)?;
         }
         archive.finish(cfg.mtime.unwrap_or_else(aws::now_secs))
-    };
-    let output_bytes = splice().inspect_err(|_| target.discard())?;
-    target.publish()?;
+    })?;
 
     let mut counts = JobCounts {
         files: first.counts.files,

@@ -190,15 +190,10 @@ impl ArchiveWriter {
 
     /// Completes a part and moves it to its final path.
     pub fn finish_part(mut self) -> Result<PartInfo> {
-        let info = PartInfo {
+        Ok(PartInfo {
             crc32: self.crc.clone().finalize(),
             len: self.len,
-            deflated_bytes: 0,
-        };
-        let deflated_bytes = self.publish(None)?;
-        Ok(PartInfo {
-            deflated_bytes,
-            ..info
+            deflated_bytes: self.publish(None)?,
         })
     }
 

@@ -50,9 +50,15 @@ impl Target {
         }
     }
 
-    /// Makes a finished file visible: uploads a spooled file (then removes it); local files
-    /// are already in place.
-    pub fn publish(&self) -> Result<()> {
+    /// Runs `write` to produce the file at `path()`, then makes it visible: a spooled file is
+    /// uploaded and removed; a local file is already in place. On failure no spool is left.
+    pub fn produce<T>(&self, write: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+        let out = write(self.path()).inspect_err(|_| self.discard())?;
+        self.publish()?;
+        Ok(out)
+    }
+
+    fn publish(&self) -> Result<()> {
         match self {
             Target::Local(_) => Ok(()),
             Target::Remote { uri, spool } => {
@@ -63,8 +69,8 @@ impl Target {
         }
     }
 
-    /// Removes a spool file (and its folder) after a failure; local targets need nothing.
-    pub fn discard(&self) {
+    /// Removes a spool file (and its folder); local targets need nothing.
+    fn discard(&self) {
         if let Target::Remote { spool, .. } = self {
             let _ = fs::remove_file(spool);
             if let Some(dir) = spool.parent() {

@@ -118,17 +118,8 @@ fn any(_: &str) -> bool {
 }
 
 fn s3_uri_ok(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix("s3://") else {
-        return false;
-    };
-    let bucket = rest.split('/').next().unwrap_or("");
-    bucket.len() >= 3
-        && bucket.len() <= 63
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-        && bucket.as_bytes()[0].is_ascii_alphanumeric()
-        && bucket.as_bytes()[bucket.len() - 1].is_ascii_alphanumeric()
+    s.strip_prefix("s3://")
+        .is_some_and(|rest| uri::bucket_ok(rest.split('/').next().unwrap_or("")))
 }
 
 const S3_PATTERN: &str =
