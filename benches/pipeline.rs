@@ -11,8 +11,8 @@ use std::sync::atomic::AtomicBool;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use docclass::aws::Identity;
 use docclass::input::split::{chunk_ends, LineIter};
-use docclass::input::{uri, SplitMode};
-use docclass::job::run::{classify_into, ClassifyConfig, UNIT_BYTES};
+use docclass::input::{listing, SplitMode};
+use docclass::job::{classify_into, ClassifyConfig, UNIT_BYTES};
 use docclass::model::Classifier;
 use docclass::output::archive::CompressedChunk;
 use docclass::output::jsonl::{json_string, rank_into, FileLine, JsonStyle, JsonlFormat};
@@ -142,7 +142,7 @@ fn end_to_end(c: &mut Criterion) {
         let input = dir.path().join(format!("in{n}/messages.txt"));
         std::fs::create_dir_all(input.parent().unwrap()).unwrap();
         std::fs::write(&input, &text).unwrap();
-        let listing = uri::list(input.to_str().unwrap()).unwrap();
+        let listing = listing::list(input.to_str().unwrap()).unwrap();
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.bench_with_input(
             BenchmarkId::new("one_doc_per_line", n),

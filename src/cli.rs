@@ -4,7 +4,211 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use docclass::input::labeled::DataFormat;
+use docclass::input::{MmapChoice, SplitMode, Utf8Policy};
+use docclass::model::{ClassWeight, Mode};
+use docclass::output::JsonStyle;
+use docclass::Param;
+
+/// Comprehend's `InputFormat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormatArg {
+    #[value(name = "ONE_DOC_PER_LINE", alias = "one-doc-per-line")]
+    OneDocPerLine,
+    #[value(name = "ONE_DOC_PER_FILE", alias = "one-doc-per-file")]
+    OneDocPerFile,
+}
+
+impl From<InputFormatArg> for SplitMode {
+    fn from(a: InputFormatArg) -> Self {
+        match a {
+            InputFormatArg::OneDocPerLine => SplitMode::OnePerLine,
+            InputFormatArg::OneDocPerFile => SplitMode::OnePerFile,
+        }
+    }
+}
+
+/// Comprehend's classifier `Mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// One label per document.
+    #[value(name = "MULTI_CLASS", alias = "multi-class")]
+    MultiClass,
+    /// Any number of labels per document.
+    #[value(name = "MULTI_LABEL", alias = "multi-label")]
+    MultiLabel,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(a: ModeArg) -> Self {
+        match a {
+            ModeArg::MultiClass => Mode::MultiClass,
+            ModeArg::MultiLabel => Mode::MultiLabel,
+        }
+    }
+}
+
+/// Comprehend's `DataFormat`, plus folders per label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormatArg {
+    /// label,text rows (RFC 4180), no header.
+    #[value(name = "COMPREHEND_CSV", alias = "csv")]
+    ComprehendCsv,
+    /// SageMaker Ground Truth JSON lines (needs AugmentedManifests in --input-data-config).
+    #[value(name = "AUGMENTED_MANIFEST", alias = "manifest")]
+    AugmentedManifest,
+    /// <root>/<label>/<files>, one document per file.
+    #[value(name = "LABEL_FOLDERS", alias = "folders")]
+    LabelFolders,
+}
+
+impl From<DataFormatArg> for DataFormat {
+    fn from(a: DataFormatArg) -> Self {
+        match a {
+            DataFormatArg::ComprehendCsv => DataFormat::ComprehendCsv,
+            DataFormatArg::AugmentedManifest => DataFormat::AugmentedManifest,
+            DataFormatArg::LabelFolders => DataFormat::LabelFolders,
+        }
+    }
+}
+
+/// What classification does with a document that is not UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClassifyUtf8Arg {
+    /// An error record for the document, the rest of its file skipped (Comprehend's rule).
+    SkipRest,
+    /// An error record for the document; the next one is read.
+    SkipDocument,
+    /// Decode with replacement characters and classify it.
+    Lossy,
+}
+
+impl From<ClassifyUtf8Arg> for Utf8Policy {
+    fn from(a: ClassifyUtf8Arg) -> Self {
+        match a {
+            ClassifyUtf8Arg::SkipRest => Utf8Policy::SkipRest,
+            ClassifyUtf8Arg::SkipDocument => Utf8Policy::SkipDocument,
+            ClassifyUtf8Arg::Lossy => Utf8Policy::Lossy,
+        }
+    }
+}
+
+/// What training does with a document that is not UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrainUtf8Arg {
+    /// Refuse the data, naming the file and byte offset.
+    Error,
+    /// Decode with replacement characters (needed for raw e-mail and Usenet corpora).
+    Lossy,
+    /// Leave the document out.
+    SkipDocument,
+}
+
+impl From<TrainUtf8Arg> for Utf8Policy {
+    fn from(a: TrainUtf8Arg) -> Self {
+        match a {
+            TrainUtf8Arg::Error => Utf8Policy::Error,
+            TrainUtf8Arg::Lossy => Utf8Policy::Lossy,
+            TrainUtf8Arg::SkipDocument => Utf8Policy::SkipDocument,
+        }
+    }
+}
+
+/// How rows are weighted by their class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClassWeightArg {
+    /// Rare classes count as much as common ones.
+    Balanced,
+    /// Every row counts once.
+    None,
+}
+
+impl From<ClassWeightArg> for ClassWeight {
+    fn from(a: ClassWeightArg) -> Self {
+        match a {
+            ClassWeightArg::Balanced => ClassWeight::Balanced,
+            ClassWeightArg::None => ClassWeight::None,
+        }
+    }
+}
+
+/// JSON spacing of predictions.jsonl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JsonStyleArg {
+    /// {"File": ...}, as Comprehend's documentation shows.
+    Compact,
+    /// { "File": ... }, as some captured real output shows.
+    Padded,
+}
+
+impl From<JsonStyleArg> for JsonStyle {
+    fn from(a: JsonStyleArg) -> Self {
+        match a {
+            JsonStyleArg::Compact => JsonStyle::Compact,
+            JsonStyleArg::Padded => JsonStyle::Padded,
+        }
+    }
+}
+
+/// Whether input files are memory-mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MmapArg {
+    /// Map files where it pays, read the rest.
+    Auto,
+    /// Always read.
+    Never,
+}
+
+impl From<MmapArg> for MmapChoice {
+    fn from(a: MmapArg) -> Self {
+        match a {
+            MmapArg::Auto => MmapChoice::Auto,
+            MmapArg::Never => MmapChoice::Never,
+        }
+    }
+}
+
+/// The flag a library setting comes from, for error messages.
+pub fn flag(param: Param) -> &'static str {
+    match param {
+        Param::Region => "--region",
+        Param::AccountId => "--account-id",
+        Param::JobId => "--job-id",
+        Param::JobName => "--job-name",
+        Param::InputUri => "--input",
+        Param::OutputUri => "--output",
+        Param::InputFormat => "--input-format",
+        Param::Utf8Policy => "--on-invalid-utf8",
+        Param::MaxLineBytes => "--max-line-bytes",
+        Param::MaxFileBytes => "--max-file-bytes",
+        Param::CompressionLevel => "--compression-level",
+        Param::ShardIndex => "--shard-index",
+        Param::ShardCount => "--shard-count",
+        Param::ClassifierName => "--document-classifier-name",
+        Param::VersionName => "--version-name",
+        Param::ClassifierArn => "--document-classifier-arn",
+        Param::LanguageCode => "--language-code",
+        Param::Mode => "--mode",
+        Param::DataFormat => "--format",
+        Param::LabelDelimiter => "--label-delimiter",
+        Param::TrainingData => "--input-data-config",
+        Param::TestData => "--test",
+        Param::AugmentedManifests => "--input-data-config",
+        Param::InputDataConfig => "--input-data-config",
+        Param::OutputDataConfig => "--output-data-config",
+        Param::HoldoutFraction => "--holdout-fraction",
+        Param::Folds => "--folds",
+        Param::NFeaturesLog2 => "--n-features-log2",
+        Param::WordNgrams => "--word-ngrams",
+        Param::CharNgrams => "--char-ngrams",
+        Param::FeatureKinds => "--word-ngrams/--char-ngrams",
+        Param::C => "--c",
+        Param::MaxIter => "--max-iter",
+        Param::Tolerance => "--tolerance",
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -108,15 +312,16 @@ pub struct RegistryArgs {
 /// Feature and learner settings shared by every training command.
 #[derive(Debug, Args, Clone)]
 pub struct TuningArgs {
-    /// MULTI_CLASS (one label per document) or MULTI_LABEL (any number).
-    #[arg(long, default_value = "MULTI_CLASS")]
-    pub mode: String,
+    /// One label per document, or any number.
+    #[arg(long, value_enum, ignore_case = true, default_value = "MULTI_CLASS")]
+    pub mode: ModeArg,
     /// Language of the documents (Comprehend's LanguageCode).
-    #[arg(long, default_value = "en")]
+    #[arg(long, default_value = "en",
+          value_parser = clap::builder::PossibleValuesParser::new(docclass::job::train::LANGUAGES))]
     pub language_code: String,
-    /// Invalid UTF-8 in training data: error (name file and offset), lossy, or skip-document.
-    #[arg(long, default_value = "error")]
-    pub on_invalid_utf8: String,
+    /// Invalid UTF-8 in training data.
+    #[arg(long, value_enum, ignore_case = true, default_value = "error")]
+    pub on_invalid_utf8: TrainUtf8Arg,
     /// Hashed feature space size, as a power of two.
     #[arg(long, default_value_t = 18)]
     pub n_features_log2: u32,
@@ -141,9 +346,9 @@ pub struct TuningArgs {
     /// Inverse regularisation strength of the logistic regression.
     #[arg(long, default_value_t = 10.0)]
     pub c: f64,
-    /// Class weighting: balanced (rare classes count as much as common ones) or none.
-    #[arg(long, default_value = "balanced")]
-    pub class_weight: String,
+    /// Class weighting.
+    #[arg(long, value_enum, ignore_case = true, default_value = "balanced")]
+    pub class_weight: ClassWeightArg,
     /// Optimizer iteration limit.
     #[arg(long, default_value_t = 300)]
     pub max_iter: usize,
@@ -175,14 +380,14 @@ pub struct TrainArgs {
     /// Test data (same format); without it 10% of the training data is held out for evaluation.
     #[arg(long)]
     pub test: Option<String>,
-    /// COMPREHEND_CSV, AUGMENTED_MANIFEST or LABEL_FOLDERS.
-    #[arg(long, default_value = "COMPREHEND_CSV")]
-    pub format: String,
+    /// Format of the training data.
+    #[arg(long, value_enum, ignore_case = true, default_value = "COMPREHEND_CSV")]
+    pub format: DataFormatArg,
     /// Separator of labels in MULTI_LABEL CSV rows.
     #[arg(long, default_value = "|")]
     pub label_delimiter: String,
     /// Seed of the evaluation hold-out split.
-    #[arg(long, default_value_t = 20261129)]
+    #[arg(long, default_value_t = docclass::rng::SEED)]
     pub seed: u64,
     /// Replace an existing model with the same name and version.
     #[arg(long)]
@@ -195,8 +400,10 @@ pub struct TrainArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
+    /// Classifier name (folder and ARN name).
     #[arg(long)]
     pub document_classifier_name: String,
+    /// Version name (optional; part of the ARN).
     #[arg(long)]
     pub version_name: Option<String>,
     /// S3Uri=...,TestS3Uri=...,LabelDelimiter=|,DataFormat=COMPREHEND_CSV (shorthand or JSON).
@@ -208,8 +415,10 @@ pub struct CreateArgs {
     /// Accepted for compatibility; no role is assumed offline.
     #[arg(long)]
     pub data_access_role_arn: Option<String>,
-    #[arg(long, default_value_t = 20261129)]
+    /// Seed of the evaluation hold-out split.
+    #[arg(long, default_value_t = docclass::rng::SEED)]
     pub seed: u64,
+    /// Replace an existing model with the same name and version.
     #[arg(long)]
     pub overwrite: bool,
     #[command(flatten)]
@@ -223,8 +432,10 @@ pub struct CrossValidateArgs {
     /// Labelled data: a file or prefix.
     #[arg(long)]
     pub train: String,
-    #[arg(long, default_value = "COMPREHEND_CSV")]
-    pub format: String,
+    /// Format of the labelled data (COMPREHEND_CSV or LABEL_FOLDERS).
+    #[arg(long, value_enum, ignore_case = true, default_value = "COMPREHEND_CSV")]
+    pub format: DataFormatArg,
+    /// Separator of labels in MULTI_LABEL CSV rows.
     #[arg(long, default_value = "|")]
     pub label_delimiter: String,
     /// Number of folds; document i is tested in fold i mod k.
@@ -254,9 +465,14 @@ pub struct ClassifyArgs {
     /// Input file or prefix (local path or file:// URI).
     #[arg(long)]
     pub input: String,
-    /// ONE_DOC_PER_LINE or ONE_DOC_PER_FILE.
-    #[arg(long, default_value = "ONE_DOC_PER_LINE")]
-    pub input_format: String,
+    /// How input files hold documents.
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        default_value = "ONE_DOC_PER_LINE"
+    )]
+    pub input_format: InputFormatArg,
     /// Model: classifier ARN, name in the registry, or model folder.
     #[arg(long)]
     pub model: String,
@@ -272,9 +488,9 @@ pub struct ClassifyArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Invalid UTF-8: skip-rest (Comprehend), skip-document, or lossy.
-    #[arg(long, default_value = "skip-rest")]
-    pub on_invalid_utf8: String,
+    /// Invalid UTF-8 in a document.
+    #[arg(long, value_enum, ignore_case = true, default_value = "skip-rest")]
+    pub on_invalid_utf8: ClassifyUtf8Arg,
     /// Largest ONE_DOC_PER_LINE document, in bytes.
     #[arg(long, default_value_t = 1_048_576)]
     pub max_line_bytes: u64,
@@ -284,15 +500,15 @@ pub struct ClassifyArgs {
     /// ONE_DOC_PER_FILE lines carry "Line": "0" (as real jobs do); pass this to omit it, as the documentation shows.
     #[arg(long)]
     pub omit_file_line: bool,
-    /// JSON spacing of predictions.jsonl: compact ({"File": ...}) or padded ({ "File": ... }).
-    #[arg(long, default_value = "compact")]
-    pub json_style: String,
+    /// JSON spacing of predictions.jsonl.
+    #[arg(long, value_enum, ignore_case = true, default_value = "compact")]
+    pub json_style: JsonStyleArg,
     /// gzip level of output.tar.gz (0-9).
     #[arg(long, default_value_t = 6)]
     pub compression_level: u32,
-    /// Memory-map input files: auto or never.
-    #[arg(long, default_value = "auto")]
-    pub mmap: String,
+    /// Memory-map input files.
+    #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
+    pub mmap: MmapArg,
     /// Folder of job records.
     #[arg(long, env = "DOCCLASS_JOB_STORE", default_value = ".docclass/jobs")]
     pub job_store: PathBuf,
@@ -301,7 +517,7 @@ pub struct ClassifyArgs {
     #[arg(long, value_name = "DIR")]
     pub s3_root: Option<PathBuf>,
     /// Size of one work unit in bytes (tests use small units to exercise chunking).
-    #[arg(long, default_value_t = docclass::job::run::UNIT_BYTES, hide = true)]
+    #[arg(long, default_value_t = docclass::job::UNIT_BYTES, hide = true)]
     pub unit_bytes: usize,
     /// Run shard I (0-based) of a job split across processes or machines; writes a part that
     /// `docclass merge` splices. Defaults from SLURM_ARRAY_TASK_ID (minus SLURM_ARRAY_TASK_MIN),
@@ -343,14 +559,17 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct DescribeJobArgs {
+    /// The job's id (JobId).
     #[arg(long)]
     pub job_id: String,
+    /// Folder of job records.
     #[arg(long, env = "DOCCLASS_JOB_STORE", default_value = ".docclass/jobs")]
     pub job_store: PathBuf,
 }
 
 #[derive(Debug, Args)]
 pub struct ListJobsArgs {
+    /// Folder of job records.
     #[arg(long, env = "DOCCLASS_JOB_STORE", default_value = ".docclass/jobs")]
     pub job_store: PathBuf,
 }

@@ -6,21 +6,33 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 
 use crate::cli::{CreateArgs, CrossValidateArgs, RegistryArgs, TrainArgs, TuningArgs};
+use crate::shorthand;
 use docclass::aws::Identity;
-use docclass::input::labeled::{DataFormat, ManifestSpec, ReadOptions};
-use docclass::input::{MmapChoice, Utf8Policy};
-use docclass::job::run::{ClassifyConfig, Shard};
+use docclass::input::labeled::{DataFormat, ManifestSpec};
+use docclass::input::Utf8Policy;
 use docclass::job::shard::MergeConfig;
 use docclass::job::train::TrainConfig;
+use docclass::job::{ClassifyConfig, Shard};
 use docclass::model::registry::Registry;
-use docclass::model::{ClassWeight, Mode, TrainParams};
-use docclass::output::{FileLine, JsonStyle};
+use docclass::model::{Mode, TrainParams};
+use docclass::output::FileLine;
 use docclass::service::{Credentials, HttpConfig, ServiceConfig};
 use docclass::text::FeatureSpec;
 
-/// A bad flag value: exits with status 2, naming the flag.
-fn bad(name: &str, reason: String) -> anyhow::Error {
-    docclass::Error::param(name, reason).into()
+/// A bad command-line value, found by the CLI itself: exits with status 2, naming the flag.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid value for {flag}: {reason}")]
+pub struct UsageError {
+    pub flag: String,
+    pub reason: String,
+}
+
+fn bad(flag: &str, reason: String) -> anyhow::Error {
+    UsageError {
+        flag: flag.into(),
+        reason,
+    }
+    .into()
 }
 
 pub fn registry(args: &RegistryArgs) -> Result<Registry> {
@@ -79,21 +91,11 @@ fn features(t: &TuningArgs) -> Result<FeatureSpec> {
     Ok(spec)
 }
 
-fn params(t: &TuningArgs, mode: Mode) -> Result<TrainParams> {
-    let class_weight = match t.class_weight.as_str() {
-        "none" => ClassWeight::None,
-        "balanced" => ClassWeight::Balanced,
-        other => {
-            return Err(bad(
-                "--class-weight",
-                format!("expected none or balanced, got '{other}'"),
-            ))
-        }
-    };
+fn params(t: &TuningArgs) -> Result<TrainParams> {
     let p = TrainParams {
-        mode,
+        mode: t.mode.into(),
         c: t.c,
-        class_weight,
+        class_weight: t.class_weight.into(),
         max_iter: t.max_iter,
         tolerance: t.tolerance,
     };
@@ -113,64 +115,48 @@ fn delimiter(s: &str) -> Result<char> {
     }
 }
 
-fn utf8_policy(s: &str) -> Result<Utf8Policy> {
-    let p: Utf8Policy = s.parse()?;
-    if p == Utf8Policy::SkipRest {
-        return Err(bad(
-            "--on-invalid-utf8",
-            "training takes error, lossy or skip-document, got 'skip-rest'".to_string(),
-        ));
-    }
-    Ok(p)
-}
-
-struct Base {
-    read: ReadOptions,
-    features: FeatureSpec,
-    params: TrainParams,
-}
-
-fn base(t: &TuningArgs, format: &str, label_delimiter: &str) -> Result<Base> {
-    let mode: Mode = t.mode.parse()?;
-    Ok(Base {
-        read: ReadOptions {
-            format: format.parse()?,
-            mode,
-            label_delimiter: delimiter(label_delimiter)?,
-            utf8: utf8_policy(&t.on_invalid_utf8)?,
-        },
-        features: features(t)?,
-        params: params(t, mode)?,
-    })
+/// A training configuration with the settings every training command shares.
+fn tuned(
+    name: &str,
+    registry: Registry,
+    t: &TuningArgs,
+    format: DataFormat,
+    label_delimiter: &str,
+) -> Result<TrainConfig> {
+    let mut c = TrainConfig::new(name, registry);
+    c.format = format;
+    c.label_delimiter = delimiter(label_delimiter)?;
+    c.utf8 = Utf8Policy::from(t.on_invalid_utf8);
+    c.language_code = t.language_code.clone();
+    c.features = features(t)?;
+    c.params = params(t)?;
+    c.min_examples_per_label = t.min_examples_per_label;
+    Ok(c)
 }
 
 pub fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
-    let b = base(&a.tuning, &a.format, &a.label_delimiter)?;
-    let mut idc = serde_json::json!({"DataFormat": b.read.format.as_str(), "S3Uri": a.train});
+    let format: DataFormat = a.format.into();
+    let mut c = tuned(
+        &a.name,
+        registry(&a.registry)?,
+        &a.tuning,
+        format,
+        &a.label_delimiter,
+    )?;
+    let mut idc = serde_json::json!({"DataFormat": format.as_str(), "S3Uri": a.train});
     if let Some(t) = &a.test {
         idc["TestS3Uri"] = t.clone().into();
     }
-    if b.read.mode == Mode::MultiLabel {
+    if c.params.mode == Mode::MultiLabel {
         idc["LabelDelimiter"] = a.label_delimiter.clone().into();
     }
-    Ok(TrainConfig {
-        name: a.name.clone(),
-        version: a.version_name.clone(),
-        registry: registry(&a.registry)?,
-        train_uri: Some(a.train.clone()),
-        test_uri: a.test.clone(),
-        manifests: Vec::new(),
-        read: b.read,
-        language_code: a.tuning.language_code.clone(),
-        features: b.features,
-        params: b.params,
-        min_examples_per_label: a.tuning.min_examples_per_label,
-        holdout_fraction: 0.1,
-        seed: a.seed,
-        input_data_config: idc,
-        output_data_config: None,
-        overwrite: a.overwrite,
-    })
+    c.version = a.version_name.clone();
+    c.train_uri = Some(a.train.clone());
+    c.test_uri = a.test.clone();
+    c.seed = a.seed;
+    c.input_data_config = idc;
+    c.overwrite = a.overwrite;
+    Ok(c)
 }
 
 /// Comprehend's `DocumentClassifierInputDataConfig`, as far as plain text training uses it.
@@ -186,7 +172,7 @@ struct InputDataConfigArg {
 }
 
 pub fn create_config(a: &CreateArgs) -> Result<TrainConfig> {
-    let raw = docclass::shorthand::parse("--input-data-config", &a.input_data_config)?;
+    let raw = shorthand::parse("--input-data-config", &a.input_data_config)?;
     let idc: InputDataConfigArg = serde_json::from_value(raw.clone())
         .map_err(|e| bad("--input-data-config", e.to_string()))?;
     if let Some(dt) = &idc.document_type {
@@ -197,98 +183,56 @@ pub fn create_config(a: &CreateArgs) -> Result<TrainConfig> {
             ));
         }
     }
-    let format = idc
-        .data_format
-        .clone()
-        .unwrap_or_else(|| "COMPREHEND_CSV".into());
-    let b = base(
+    let format = match &idc.data_format {
+        Some(f) => f.parse()?,
+        None => DataFormat::ComprehendCsv,
+    };
+    let mut c = tuned(
+        &a.document_classifier_name,
+        registry(&a.registry)?,
         &a.tuning,
-        &format,
+        format,
         idc.label_delimiter.as_deref().unwrap_or("|"),
     )?;
-    let output = match &a.output_data_config {
-        Some(s) => Some(docclass::shorthand::parse("--output-data-config", s)?),
+    c.version = a.version_name.clone();
+    c.train_uri = idc.s3_uri.clone();
+    c.test_uri = idc.test_s3_uri.clone();
+    c.manifests = idc.augmented_manifests.unwrap_or_default();
+    c.seed = a.seed;
+    c.input_data_config = raw;
+    c.output_data_config = match &a.output_data_config {
+        Some(s) => Some(shorthand::parse("--output-data-config", s)?),
         None => None,
     };
-    Ok(TrainConfig {
-        name: a.document_classifier_name.clone(),
-        version: a.version_name.clone(),
-        registry: registry(&a.registry)?,
-        train_uri: idc.s3_uri.clone(),
-        test_uri: idc.test_s3_uri.clone(),
-        manifests: idc.augmented_manifests.unwrap_or_default(),
-        read: b.read,
-        language_code: a.tuning.language_code.clone(),
-        features: b.features,
-        params: b.params,
-        min_examples_per_label: a.tuning.min_examples_per_label,
-        holdout_fraction: 0.1,
-        seed: a.seed,
-        input_data_config: raw,
-        output_data_config: output,
-        overwrite: a.overwrite,
-    })
+    c.overwrite = a.overwrite;
+    Ok(c)
 }
 
 pub fn cv_config(a: &CrossValidateArgs) -> Result<TrainConfig> {
-    let b = base(&a.tuning, &a.format, &a.label_delimiter)?;
-    if b.read.format == DataFormat::AugmentedManifest {
+    let format: DataFormat = a.format.into();
+    if format == DataFormat::AugmentedManifest {
         return Err(bad(
             "--format",
             "cross-validate reads COMPREHEND_CSV or LABEL_FOLDERS".to_string(),
         ));
     }
-    Ok(TrainConfig {
-        name: "cross-validation".into(),
-        version: None,
-        registry: Registry::new("models", Identity::default()),
-        train_uri: Some(a.train.clone()),
-        test_uri: None,
-        manifests: Vec::new(),
-        read: b.read,
-        language_code: a.tuning.language_code.clone(),
-        features: b.features,
-        params: b.params,
-        min_examples_per_label: a.tuning.min_examples_per_label,
-        holdout_fraction: 0.1,
-        seed: 0,
-        input_data_config: serde_json::Value::Null,
-        output_data_config: None,
-        overwrite: false,
-    })
+    let registry = Registry::new("models", Identity::default());
+    let mut c = tuned(
+        "cross-validation",
+        registry,
+        &a.tuning,
+        format,
+        &a.label_delimiter,
+    )?;
+    c.train_uri = Some(a.train.clone());
+    c.seed = 0;
+    Ok(c)
 }
 
 pub fn classify_config(
     a: &crate::cli::ClassifyArgs,
     registry: &Registry,
 ) -> Result<ClassifyConfig> {
-    let style = match a.json_style.as_str() {
-        "compact" => JsonStyle::Compact,
-        "padded" => JsonStyle::Padded,
-        other => {
-            return Err(bad(
-                "--json-style",
-                format!("expected compact or padded, got '{other}'"),
-            ))
-        }
-    };
-    let mmap = match a.mmap.as_str() {
-        "auto" => MmapChoice::Auto,
-        "never" => MmapChoice::Never,
-        other => {
-            return Err(bad(
-                "--mmap",
-                format!("expected auto or never, got '{other}'"),
-            ))
-        }
-    };
-    let utf8: Utf8Policy = a.on_invalid_utf8.parse()?;
-    if utf8 == Utf8Policy::Error {
-        return Err(bad(
-            "--on-invalid-utf8",
-            "classification takes skip-rest, skip-document or lossy, got 'error'".to_string(),
-        ));
-    }
     let shard = shard(a.shard_index, a.shard_count, &|k| std::env::var(k).ok())?;
     let job_id = match (&a.job_id, shard) {
         (Some(id), _) => id.clone(),
@@ -297,22 +241,22 @@ pub fn classify_config(
     };
     let cfg = ClassifyConfig {
         input_uri: a.input.clone(),
-        split: a.input_format.parse()?,
+        split: a.input_format.into(),
         output_uri: a.output.clone(),
         job_id,
         job_name: a.job_name.clone(),
         identity: registry.identity.clone(),
-        utf8,
+        utf8: a.on_invalid_utf8.into(),
         max_line_bytes: a.max_line_bytes,
         max_file_bytes: a.max_file_bytes,
-        style,
+        style: a.json_style.into(),
         file_line: if a.omit_file_line {
             FileLine::Omit
         } else {
             FileLine::Zero
         },
         compression_level: a.compression_level,
-        mmap,
+        mmap: a.mmap.into(),
         unit_bytes: a.unit_bytes.max(1),
         s3_root: a.s3_root.clone(),
         shard,

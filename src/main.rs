@@ -4,6 +4,7 @@
 mod cli;
 mod config;
 mod progress;
+mod shorthand;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -14,10 +15,10 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use cli::{Cli, Command};
+use config::UsageError;
 use docclass::job::store::JobStore;
-use docclass::job::{run, train};
-use docclass::model::io::Classifier;
-use docclass::model::registry::ClassifierRecord;
+use docclass::job::train;
+use docclass::model::{Classifier, ClassifierRecord};
 
 /// Exit codes, documented in the README.
 const EXIT_FAILURE: u8 = 1;
@@ -29,22 +30,22 @@ const EXIT_DOCUMENT_ERRORS: u8 = 3;
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    // The S3 client reads the standard AWS variables; the flags are their command-line form.
-    // Set before any thread starts.
-    if let Some(url) = &cli.endpoint_url {
-        std::env::set_var("AWS_ENDPOINT_URL_S3", url);
-    }
-    if let Some(profile) = &cli.profile {
-        std::env::set_var("AWS_PROFILE", profile);
-    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_exit(e),
+    };
+    // The flags are the command-line form of the standard AWS variables, and win over them.
+    docclass::s3::configure(docclass::s3::S3Settings {
+        endpoint_url: cli.endpoint_url.clone(),
+        profile: cli.profile.clone(),
+    });
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("docclass: error: {err:#}");
+            eprintln!("docclass: error: {}", render(&err));
             if is_usage_error(&err) {
                 ExitCode::from(EXIT_USAGE)
             } else {
@@ -54,14 +55,93 @@ fn main() -> ExitCode {
     }
 }
 
+/// Help and version go to stdout as clap writes them; a bad argument is one line on stderr
+/// naming it and what it takes, exit code 2.
+fn usage_exit(e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    {
+        let _ = e.print();
+        return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+    }
+    let rendered = e.render().to_string();
+    let first = rendered.lines().next().unwrap_or_default();
+    let mut line = first.trim_start_matches("error: ").to_string();
+    if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
+        line.push_str(&format!("; expected one of: {}", valid.join(", ")));
+    } else if let Some(ContextValue::String(suggested)) = e.get(ContextKind::SuggestedArg) {
+        line.push_str(&format!("; did you mean '{suggested}'?"));
+    }
+    eprintln!("docclass: error: {line} (see docclass --help)");
+    ExitCode::from(EXIT_USAGE)
+}
+
 /// Bad flag values exit like clap's own usage errors.
 fn is_usage_error(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
-        matches!(
-            e.downcast_ref::<docclass::Error>(),
-            Some(docclass::Error::InvalidParam { .. } | docclass::Error::Uri { .. })
-        )
+        e.is::<UsageError>()
+            || matches!(
+                e.downcast_ref::<docclass::Error>(),
+                Some(
+                    docclass::Error::InvalidParam { .. }
+                        | docclass::Error::Uri { .. }
+                        | docclass::Error::JobExists(_)
+                        | docclass::Error::JobRunning(_)
+                )
+            )
     })
+}
+
+/// The error chain as one line, `context: cause`, with the library's errors said in the
+/// command line's words (flags, commands to run next).
+fn render(err: &anyhow::Error) -> String {
+    err.chain()
+        .map(|e| match e.downcast_ref::<docclass::Error>() {
+            Some(lib) => render_library(lib),
+            None => e.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+fn render_library(e: &docclass::Error) -> String {
+    use docclass::Error as E;
+    match e {
+        E::InvalidParam {
+            param,
+            value,
+            expected,
+        } => {
+            let got = if value.is_empty() {
+                String::new()
+            } else {
+                format!(", got '{value}'")
+            };
+            format!(
+                "invalid value for {}: expected {expected}{got}",
+                cli::flag(*param)
+            )
+        }
+        E::InvalidUtf8 { .. } => format!("{e}; pass --on-invalid-utf8 lossy to decode it lossily"),
+        E::ModelNotFound { target, registry } => format!(
+            "model '{target}' not found: no such model folder, and no model of that name or ARN in the registry {}; train one, pass --model-registry, or list models with `docclass list-document-classifiers`",
+            registry.display()
+        ),
+        E::ModelExists { .. } => {
+            format!("{e}; choose another --version-name, pass --overwrite, or delete the folder first")
+        }
+        E::JobNotFound(_) => {
+            format!("{e}; list jobs with `docclass list-document-classification-jobs`")
+        }
+        E::JobExists(id) => {
+            format!("invalid value for --job-id: job '{id}' already exists; choose another id")
+        }
+        E::JobRunning(id) => {
+            format!("invalid value for --job-id: job '{id}' is already running in another process")
+        }
+        _ => e.to_string(),
+    }
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -95,23 +175,10 @@ fn classifier_properties(
         Ok(r) => r,
         Err(_) => {
             let c = Classifier::load(dir)?;
-            ClassifierRecord {
-                document_classifier_arn: registry
-                    .identity
-                    .classifier_arn(&c.meta.name, c.meta.version_name.as_deref()),
-                language_code: c.meta.language_code.clone(),
-                status: "TRAINED".into(),
-                message: None,
-                submit_time: 0.0,
-                end_time: None,
-                training_start_time: None,
-                training_end_time: None,
-                input_data_config: c.meta.training_data.input_data_config.clone(),
-                output_data_config: None,
-                classifier_metadata: Some(c.meta.classifier_metadata.clone()),
-                mode: c.meta.mode,
-                version_name: c.meta.version_name.clone(),
-            }
+            let arn = registry
+                .identity
+                .classifier_arn(&c.meta.name, c.meta.version_name.as_deref());
+            ClassifierRecord::from_model(&c.meta, arn)
         }
     };
     let mut v = serde_json::to_value(&record)?;
@@ -247,7 +314,7 @@ fn classify(a: cli::ClassifyArgs) -> Result<ExitCode> {
         print_json(&serde_json::to_value(&part)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let record = run::run_job(&cfg, &model_dir, &store, &mut |p| bar.update(p), &cancel);
+    let record = docclass::job::run_job(&cfg, &model_dir, &store, &mut |p| bar.update(p), &cancel);
     bar.finish();
     if cancel.load(std::sync::atomic::Ordering::Relaxed) {
         eprintln!(

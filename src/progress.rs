@@ -1,60 +1,50 @@
-//! A one-line progress bar on stderr (documents, MB, docs/s, ETA), redrawn at most 5 times a
-//! second and only when stderr is a terminal. Lives in the binary: the engine only reports numbers.
+//! The progress bar on stderr (percent of input bytes, documents, MB, docs/s, ETA), drawn by
+//! indicatif at most 5 times a second and only when stderr is a terminal. Lives in the binary:
+//! the engine only reports numbers (`JobProgress`).
 
-use std::io::Write;
-use std::time::Instant;
+use indicatif::{ProgressBar as Bar, ProgressDrawTarget, ProgressStyle};
 
-use docclass::job::run::JobProgress;
+use docclass::job::JobProgress;
 
 pub struct ProgressBar {
-    enabled: bool,
-    last: Option<Instant>,
-    drawn: bool,
+    bar: Option<Bar>,
 }
 
 impl ProgressBar {
     pub fn new(enabled: bool) -> Self {
-        ProgressBar {
-            enabled,
-            last: None,
-            drawn: false,
+        if !enabled {
+            return ProgressBar { bar: None };
         }
+        let bar = Bar::with_draw_target(Some(1), ProgressDrawTarget::stderr_with_hz(5));
+        bar.set_style(
+            ProgressStyle::with_template("{percent:>3}% [{bar:30}] {msg}  ETA {eta}")
+                .expect("a valid progress template")
+                .progress_chars("=> "),
+        );
+        ProgressBar { bar: Some(bar) }
     }
 
     pub fn update(&mut self, p: &JobProgress) {
-        if !self.enabled || self.last.is_some_and(|t| t.elapsed().as_millis() < 200) {
-            return;
-        }
-        self.last = Some(Instant::now());
+        let Some(bar) = &self.bar else { return };
+        bar.set_length(p.bytes_total.max(1));
+        bar.set_position(p.bytes_done);
         let rate = if p.elapsed > 0.0 {
             p.documents as f64 / p.elapsed
         } else {
             0.0
         };
-        let done = p.bytes_done as f64 / p.bytes_total.max(1) as f64;
-        let eta = if done > 0.0 {
-            p.elapsed * (1.0 - done) / done
-        } else {
-            0.0
-        };
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r{:>5.1}%  {} docs  {:.1}/{:.1} MB  {:.0} docs/s  ETA {:.0} s   ",
-            done * 100.0,
+        bar.set_message(format!(
+            "{} docs  {:.1}/{:.1} MB  {:.0} docs/s",
             p.documents,
             p.bytes_done as f64 / 1e6,
             p.bytes_total as f64 / 1e6,
-            rate,
-            eta
-        );
-        let _ = err.flush();
-        self.drawn = true;
+            rate
+        ));
     }
 
     pub fn finish(&mut self) {
-        if self.drawn {
-            eprintln!();
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
         }
     }
 }

@@ -127,8 +127,33 @@ fn store(bucket: &str) -> Result<Arc<dyn ObjectStore>> {
     Ok(built)
 }
 
+/// S3 settings a front end gives explicitly (the CLI's `--endpoint-url` and `--profile`); they
+/// win over the standard AWS environment variables they stand for.
+#[derive(Debug, Clone, Default)]
+pub struct S3Settings {
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+}
+
+static SETTINGS: OnceLock<S3Settings> = OnceLock::new();
+
+/// Sets the explicit S3 settings, once, before the first S3 call (later calls are ignored).
+pub fn configure(settings: S3Settings) {
+    let _ = SETTINGS.set(settings);
+}
+
+/// The standard variable `key`, unless an explicit setting stands for it.
+fn setting(key: &str) -> Option<String> {
+    let explicit = SETTINGS.get().and_then(|s| match key {
+        "AWS_ENDPOINT_URL_S3" => s.endpoint_url.clone(),
+        "AWS_PROFILE" => s.profile.clone(),
+        _ => None,
+    });
+    explicit.or_else(|| std::env::var(key).ok().filter(|v| !v.is_empty()))
+}
+
 fn builder(bucket: &str) -> AmazonS3Builder {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let env = setting;
     // Client options first: they hold allow_http, which the endpoint below may turn on.
     let mut b = AmazonS3Builder::from_env()
         .with_bucket_name(bucket)

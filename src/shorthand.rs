@@ -3,21 +3,22 @@
 //! `'...'`/`"..."` quoting. Turned into a JSON value the callers deserialise with their own
 //! field checks.
 
+use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use crate::config::UsageError;
 
 /// Parses a structure argument given to option `name`.
 pub fn parse(name: &str, input: &str) -> Result<Value> {
     let text = if let Some(path) = input.strip_prefix("file://") {
-        std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?
+        std::fs::read_to_string(path).with_context(|| format!("{name}: cannot read {path}"))?
     } else {
         input.to_string()
     };
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         return serde_json::from_str(trimmed)
-            .map_err(|e| Error::param(name, format!("invalid JSON: {e}")));
+            .map_err(|e| usage(name, format!("invalid JSON: {e}")));
     }
     let mut p = Parser {
         s: text.as_bytes(),
@@ -32,6 +33,14 @@ pub fn parse(name: &str, input: &str) -> Result<Value> {
     Ok(v)
 }
 
+fn usage(flag: &str, reason: String) -> anyhow::Error {
+    UsageError {
+        flag: flag.into(),
+        reason,
+    }
+    .into()
+}
+
 struct Parser<'a> {
     s: &'a [u8],
     pos: usize,
@@ -39,8 +48,8 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn err(&self, what: &str) -> Error {
-        Error::param(
+    fn err(&self, what: &str) -> anyhow::Error {
+        usage(
             self.name,
             format!(
                 "{what} at character {} (expected Key=value,Key2=value2 or JSON)",

@@ -1,7 +1,7 @@
 //! A seeded synthetic SMS-like corpus for the benches, so nothing is downloaded and every run
 //! measures the same bytes.
 
-use docclass::job::train::SplitMix64;
+use docclass::rng::SplitMix64;
 
 const WORDS: &[&str] = &[
     "call",

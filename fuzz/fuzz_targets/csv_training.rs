@@ -3,9 +3,8 @@
 #![no_main]
 
 use docclass::input::csv::CsvReader;
-use docclass::input::labeled::{self, DataFormat, ReadOptions};
+use docclass::input::labeled::{self, DataFormat, LabelShape, ReadOptions};
 use docclass::input::Utf8Policy;
-use docclass::model::Mode;
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
 
@@ -39,12 +38,11 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(&path, body).unwrap();
     let opts = ReadOptions {
         format: DataFormat::ComprehendCsv,
-        mode: if knobs & 1 == 0 {
-            Mode::MultiClass
+        labels: if knobs & 1 == 0 {
+            LabelShape::One
         } else {
-            Mode::MultiLabel
+            LabelShape::Many { delimiter: '|' }
         },
-        label_delimiter: '|',
         utf8: [Utf8Policy::SkipRest, Utf8Policy::SkipDocument, Utf8Policy::Lossy]
             [(knobs >> 1) as usize % 3],
     };

@@ -2,9 +2,8 @@
 //! must give documents or a clear error, never a panic.
 #![no_main]
 
-use docclass::input::labeled::{self, DataFormat, ManifestSpec, ReadOptions};
+use docclass::input::labeled::{self, DataFormat, LabelShape, ManifestSpec, ReadOptions};
 use docclass::input::Utf8Policy;
-use docclass::model::Mode;
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
 
@@ -26,12 +25,11 @@ fuzz_target!(|data: &[u8]| {
     }];
     let opts = ReadOptions {
         format: DataFormat::AugmentedManifest,
-        mode: if knobs & 1 == 0 {
-            Mode::MultiClass
+        labels: if knobs & 1 == 0 {
+            LabelShape::One
         } else {
-            Mode::MultiLabel
+            LabelShape::Many { delimiter: '|' }
         },
-        label_delimiter: '|',
         utf8: [Utf8Policy::SkipRest, Utf8Policy::SkipDocument, Utf8Policy::Lossy]
             [(knobs >> 1) as usize % 3],
     };

@@ -3,8 +3,7 @@
 //! with a message or give a model whose scores are probabilities, never panic.
 #![no_main]
 
-use docclass::model::io::ScoreScratch;
-use docclass::model::Classifier;
+use docclass::model::{Classifier, ScoreScratch};
 use libfuzzer_sys::fuzz_target;
 
 const META: &[u8] = include_bytes!("../seeds/model/model.json");

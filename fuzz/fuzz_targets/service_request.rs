@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use docclass::aws::Identity;
 use docclass::model::registry::Registry;
-use docclass::service::api::OPERATIONS;
+use docclass::service::operations;
 use docclass::service::sigv4::{verify, Credentials, SignedRequest};
 use docclass::service::{Service, ServiceConfig};
 use libfuzzer_sys::fuzz_target;
@@ -71,8 +71,9 @@ fuzz_target!(|data: &[u8]| {
         }
         return;
     }
-    let op = OPERATIONS
-        .get(selector as usize % (OPERATIONS.len() + 1))
+    let ops: Vec<&str> = operations::supported().collect();
+    let op = ops
+        .get(selector as usize % (ops.len() + 1))
         .copied()
         .unwrap_or("DetectSentiment");
     match service().handle(op, rest, "us-east-1") {

@@ -1,6 +1,9 @@
-//! A strict RFC 4180 reader for Comprehend's training CSV: fields separated by commas, records by
-//! LF or CRLF, double-quoted fields may hold commas, quotes (doubled) and line breaks. Works on
-//! bytes so errors can name the record's line and the byte offset; decoding is the caller's.
+//! Comprehend's training CSV: fields separated by commas, records by LF, CR or CRLF, double-quoted
+//! fields may hold commas, quotes (doubled) and line breaks (RFC 4180). The `csv` crate parses;
+//! a strict pass over each record's raw bytes refuses what RFC 4180 does not allow and the crate
+//! would quietly accept (a quote inside an unquoted field, text after a closing quote, a quote
+//! never closed, which would swallow the rest of the file into one document). Works on bytes so
+//! errors name the record's line and decoding stays the caller's.
 
 /// One record: its 1-based starting line, the byte offset where it starts, and its fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,108 +20,38 @@ pub struct CsvError {
     pub message: String,
 }
 
-/// Iterates over the records of `data`, skipping blank lines.
+/// Iterates over the records of `data`, skipping blank lines; stops after the first error.
 pub struct CsvReader<'a> {
     data: &'a [u8],
-    pos: usize,
-    line: u64,
+    inner: csv::Reader<&'a [u8]>,
+    record: csv::ByteRecord,
+    failed: bool,
 }
 
 impl<'a> CsvReader<'a> {
     pub fn new(data: &'a [u8]) -> Self {
+        let inner = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(data);
         CsvReader {
             data,
-            pos: 0,
-            line: 1,
+            inner,
+            record: csv::ByteRecord::new(),
+            failed: false,
         }
     }
 
-    fn at_line_end(&self) -> Option<usize> {
-        match self.data.get(self.pos) {
-            Some(b'\n') => Some(1),
-            Some(b'\r') if self.data.get(self.pos + 1) == Some(&b'\n') => Some(2),
-            Some(b'\r') => Some(1),
-            _ => None,
-        }
-    }
-
-    fn record(&mut self) -> Result<CsvRecord, CsvError> {
-        let start_line = self.line;
-        let offset = self.pos as u64;
-        let mut fields = Vec::new();
-        loop {
-            let mut field = Vec::new();
-            if self.data.get(self.pos) == Some(&b'"') {
-                self.pos += 1;
-                loop {
-                    match self.data.get(self.pos) {
-                        None => {
-                            return Err(CsvError {
-                                line: start_line,
-                                message: "a quoted field is never closed (missing '\"')".into(),
-                            })
-                        }
-                        Some(b'"') if self.data.get(self.pos + 1) == Some(&b'"') => {
-                            field.push(b'"');
-                            self.pos += 2;
-                        }
-                        Some(b'"') => {
-                            self.pos += 1;
-                            break;
-                        }
-                        Some(&b) => {
-                            if b == b'\n' {
-                                self.line += 1;
-                            }
-                            field.push(b);
-                            self.pos += 1;
-                        }
-                    }
-                }
-                match self.data.get(self.pos) {
-                    None | Some(b',') => {}
-                    Some(_) if self.at_line_end().is_some() => {}
-                    Some(&b) => {
-                        return Err(CsvError {
-                            line: self.line,
-                            message: format!(
-                                "unexpected {:?} after a closing quote; inside a quoted field write a quote as \"\"",
-                                b as char
-                            ),
-                        })
-                    }
-                }
-            } else {
-                while let Some(&b) = self.data.get(self.pos) {
-                    if b == b',' || self.at_line_end().is_some() {
-                        break;
-                    }
-                    if b == b'"' {
-                        return Err(CsvError {
-                            line: self.line,
-                            message: "a quote inside an unquoted field; quote the whole field and double the quote".into(),
-                        });
-                    }
-                    field.push(b);
-                    self.pos += 1;
-                }
-            }
-            fields.push(field);
-            match self.data.get(self.pos) {
-                Some(b',') => self.pos += 1,
-                _ => {
-                    if let Some(n) = self.at_line_end() {
-                        self.pos += n;
-                        self.line += 1;
-                    }
-                    return Ok(CsvRecord {
-                        line: start_line,
-                        offset,
-                        fields,
-                    });
-                }
-            }
-        }
+    fn fail(
+        &mut self,
+        line: u64,
+        message: impl Into<String>,
+    ) -> Option<Result<CsvRecord, CsvError>> {
+        self.failed = true;
+        Some(Err(CsvError {
+            line,
+            message: message.into(),
+        }))
     }
 }
 
@@ -126,19 +59,86 @@ impl Iterator for CsvReader<'_> {
     type Item = Result<CsvRecord, CsvError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while let Some(n) = self.at_line_end() {
-            self.pos += n;
-            self.line += 1;
-        }
-        if self.pos >= self.data.len() {
+        if self.failed {
             return None;
         }
-        let rec = self.record();
-        if rec.is_err() {
-            self.pos = self.data.len();
+        match self.inner.read_byte_record(&mut self.record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let pos = self
+                    .record
+                    .position()
+                    .cloned()
+                    .unwrap_or_else(csv::Position::new);
+                let end = (self.inner.position().byte() as usize).min(self.data.len());
+                let raw = &self.data[(pos.byte() as usize).min(end)..end];
+                if let Err((line, message)) = check_quoting(raw, pos.line()) {
+                    return self.fail(line, message);
+                }
+                Some(Ok(CsvRecord {
+                    line: pos.line(),
+                    offset: pos.byte(),
+                    fields: self.record.iter().map(<[u8]>::to_vec).collect(),
+                }))
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                self.fail(line, e.to_string())
+            }
         }
-        Some(rec)
     }
+}
+
+/// Where the strict pass is inside a record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// Just after a quote inside a quoted field: the field ends, or the quote was doubled.
+    QuoteInQuoted,
+}
+
+/// Checks one record's raw bytes (starting on line `line`) against RFC 4180's quoting rules;
+/// on a violation, the line it is on and what to do.
+fn check_quoting(raw: &[u8], line: u64) -> Result<(), (u64, String)> {
+    let mut state = State::FieldStart;
+    let mut at = line;
+    for &b in raw {
+        state = match (state, b) {
+            (State::Quoted, b'"') => State::QuoteInQuoted,
+            (State::Quoted, b'\n') => {
+                at += 1;
+                State::Quoted
+            }
+            (State::Quoted, _) => State::Quoted,
+            (State::QuoteInQuoted, b'"') => State::Quoted,
+            (_, b'\n' | b'\r') => return Ok(()),
+            (_, b',') => State::FieldStart,
+            (State::FieldStart, b'"') => State::Quoted,
+            (State::FieldStart | State::Unquoted, _) if b == b'"' => {
+                return Err((
+                    at,
+                    "a quote inside an unquoted field; quote the whole field and double the quote"
+                        .into(),
+                ))
+            }
+            (State::FieldStart | State::Unquoted, _) => State::Unquoted,
+            (State::QuoteInQuoted, _) => {
+                return Err((
+                    at,
+                    format!(
+                        "unexpected {:?} after a closing quote; inside a quoted field write a quote as \"\"",
+                        b as char
+                    ),
+                ))
+            }
+        };
+    }
+    if state == State::Quoted {
+        return Err((line, "a quoted field is never closed (missing '\"')".into()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,10 +10,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::csv::CsvReader;
-use super::uri;
+use super::listing::{self, InputFile, Listing};
 use super::{FileBytes, MmapChoice, Utf8Policy};
-use crate::error::{Error, Result};
-use crate::model::Mode;
+use crate::error::{Error, Param, Result};
+use crate::location;
 
 /// Comprehend's `DataFormat`, plus folders-per-label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,8 +41,9 @@ impl std::str::FromStr for DataFormat {
             "AUGMENTED_MANIFEST" | "MANIFEST" => Ok(DataFormat::AugmentedManifest),
             "LABEL_FOLDERS" | "FOLDERS" => Ok(DataFormat::LabelFolders),
             _ => Err(Error::param(
-                "DataFormat",
-                format!("expected COMPREHEND_CSV, AUGMENTED_MANIFEST or LABEL_FOLDERS, got '{s}'"),
+                Param::DataFormat,
+                s,
+                "COMPREHEND_CSV, AUGMENTED_MANIFEST or LABEL_FOLDERS",
             )),
         }
     }
@@ -67,12 +68,19 @@ pub struct LabeledSet {
     pub skipped: usize,
 }
 
+/// How many labels a document has: one (the label field is one name, a manifest attribute one
+/// class index), or any number (names split by `delimiter`, a list of class indices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelShape {
+    One,
+    Many { delimiter: char },
+}
+
 /// How to read labelled data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadOptions {
     pub format: DataFormat,
-    pub mode: Mode,
-    pub label_delimiter: char,
+    pub labels: LabelShape,
     pub utf8: Utf8Policy,
 }
 
@@ -134,11 +142,7 @@ fn check_utf8(bytes: &[u8], policy: Utf8Policy, path: &Path) -> Result<()> {
     }
 }
 
-fn read_file(
-    file: &uri::InputFile,
-    hasher: &mut Sha256,
-    set: &mut LabeledSet,
-) -> Result<FileBytes> {
+fn read_file(file: &InputFile, hasher: &mut Sha256, set: &mut LabeledSet) -> Result<FileBytes> {
     let bytes = file
         .read(MmapChoice::Auto)
         .map_err(|e| Error::io(&file.path, e))?;
@@ -154,15 +158,15 @@ pub fn read(uri_str: &str, opts: &ReadOptions, hasher: &mut Sha256) -> Result<La
     match opts.format {
         DataFormat::ComprehendCsv => read_csv(uri_str, opts, hasher),
         DataFormat::LabelFolders => read_folders(uri_str, opts, hasher),
-        DataFormat::AugmentedManifest => Err(Error::param(
-            "DataFormat",
-            "AUGMENTED_MANIFEST reads the files named in AugmentedManifests; give them in --input-data-config",
+        DataFormat::AugmentedManifest => Err(Error::missing(
+            Param::AugmentedManifests,
+            "the manifest files to read (AUGMENTED_MANIFEST reads the files named in AugmentedManifests)",
         )),
     }
 }
 
-fn list_nonempty(uri_str: &str) -> Result<uri::Listing> {
-    let listing = uri::list(uri_str)?;
+fn list_nonempty(uri_str: &str) -> Result<Listing> {
+    let listing = listing::list(uri_str)?;
     if listing.files.is_empty() {
         return Err(Error::NoInput(uri_str.into()));
     }
@@ -170,12 +174,9 @@ fn list_nonempty(uri_str: &str) -> Result<uri::Listing> {
 }
 
 fn split_labels(field: &str, opts: &ReadOptions, origin: &str) -> Result<Vec<String>> {
-    let mut labels: Vec<String> = match opts.mode {
-        Mode::MultiClass => vec![field.to_string()],
-        Mode::MultiLabel => field
-            .split(opts.label_delimiter)
-            .map(str::to_string)
-            .collect(),
+    let mut labels: Vec<String> = match opts.labels {
+        LabelShape::One => vec![field.to_string()],
+        LabelShape::Many { delimiter } => field.split(delimiter).map(str::to_string).collect(),
     };
     if labels.iter().any(|l| l.is_empty()) {
         return Err(Error::data(
@@ -256,7 +257,7 @@ fn read_csv(uri_str: &str, opts: &ReadOptions, hasher: &mut Sha256) -> Result<La
 fn read_folders(uri_str: &str, opts: &ReadOptions, hasher: &mut Sha256) -> Result<LabeledSet> {
     // A folder given without its trailing '/' still means "the labels are its sub-folders".
     let mut uri_owned = uri_str.to_string();
-    if let Ok(p) = uri::local_path(uri_str) {
+    if let Ok(p) = location::local_path(uri_str) {
         if Path::new(&p).is_dir() && !p.ends_with('/') {
             uri_owned.push('/');
         }
@@ -303,17 +304,18 @@ pub fn read_manifests(
         let this_split = spec.split.as_deref().unwrap_or("TRAIN");
         if this_split != "TRAIN" && this_split != "TEST" {
             return Err(Error::param(
-                "AugmentedManifests.Split",
-                format!("expected TRAIN or TEST, got '{this_split}'"),
+                Param::AugmentedManifests,
+                this_split,
+                "Split TRAIN or TEST",
             ));
         }
         if this_split != split {
             continue;
         }
         if spec.attribute_names.is_empty() {
-            return Err(Error::param(
-                "AugmentedManifests.AttributeNames",
-                "name at least one attribute",
+            return Err(Error::missing(
+                Param::AugmentedManifests,
+                "AttributeNames naming at least one attribute",
             ));
         }
         let listing = list_nonempty(&spec.s3_uri)?;
@@ -337,7 +339,7 @@ pub fn read_manifests(
                 check_text(&text, &origin)?;
                 let mut labels = Vec::new();
                 for attr in &spec.attribute_names {
-                    labels.extend(manifest_labels(&value, attr, opts.mode, &origin)?);
+                    labels.extend(manifest_labels(&value, attr, opts.labels, &origin)?);
                 }
                 labels.sort();
                 labels.dedup();
@@ -364,15 +366,15 @@ pub fn read_manifests(
 fn manifest_labels(
     v: &serde_json::Value,
     attr: &str,
-    mode: Mode,
+    shape: LabelShape,
     origin: &str,
 ) -> Result<Vec<String>> {
     let Some(val) = v.get(attr) else {
         return Ok(Vec::new());
     };
     let meta = v.get(format!("{attr}-metadata"));
-    match mode {
-        Mode::MultiClass => {
+    match shape {
+        LabelShape::One => {
             let name = meta
                 .and_then(|m| m.get("class-name"))
                 .and_then(|n| n.as_str())
@@ -387,7 +389,7 @@ fn manifest_labels(
             }
             Ok(vec![name.to_string()])
         }
-        Mode::MultiLabel => {
+        LabelShape::Many { .. } => {
             let idx = val.as_array().ok_or_else(|| {
                 Error::data(
                     origin,
@@ -417,11 +419,13 @@ mod tests {
     use super::*;
     use std::fs;
 
-    fn opts(mode: Mode) -> ReadOptions {
+    const ONE: LabelShape = LabelShape::One;
+    const MANY: LabelShape = LabelShape::Many { delimiter: '|' };
+
+    fn opts(labels: LabelShape) -> ReadOptions {
         ReadOptions {
             format: DataFormat::ComprehendCsv,
-            mode,
-            label_delimiter: '|',
+            labels,
             utf8: Utf8Policy::Error,
         }
     }
@@ -431,58 +435,33 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("t.csv");
         fs::write(&p, "A|B,\"x, y\"\nB,z\n").unwrap();
-        let set = read(
-            p.to_str().unwrap(),
-            &opts(Mode::MultiLabel),
-            &mut Sha256::new(),
-        )
-        .unwrap();
+        let set = read(p.to_str().unwrap(), &opts(MANY), &mut Sha256::new()).unwrap();
         assert_eq!(set.docs[0].labels, ["A", "B"]);
         assert_eq!(set.docs[0].text, "x, y");
-        let set = read(
-            p.to_str().unwrap(),
-            &opts(Mode::MultiClass),
-            &mut Sha256::new(),
-        )
-        .unwrap();
+        let set = read(p.to_str().unwrap(), &opts(ONE), &mut Sha256::new()).unwrap();
         assert_eq!(set.docs[0].labels, ["A|B"]);
 
         fs::write(&p, "a,ok\nb,one,two\n").unwrap();
-        let e = read(
-            p.to_str().unwrap(),
-            &opts(Mode::MultiClass),
-            &mut Sha256::new(),
-        )
-        .unwrap_err();
+        let e = read(p.to_str().unwrap(), &opts(ONE), &mut Sha256::new()).unwrap_err();
         assert!(
             e.to_string().contains("t.csv:2") && e.to_string().contains("found 3"),
             "{e}"
         );
 
         fs::write(&p, "a,ok\nb,  \n").unwrap();
-        let e = read(
-            p.to_str().unwrap(),
-            &opts(Mode::MultiClass),
-            &mut Sha256::new(),
-        )
-        .unwrap_err();
+        let e = read(p.to_str().unwrap(), &opts(ONE), &mut Sha256::new()).unwrap_err();
         assert!(
             e.to_string().contains("t.csv:2") && e.to_string().contains("empty"),
             "{e}"
         );
 
         fs::write(&p, b"a,ok\nb,bad \xff byte\n").unwrap();
-        let e = read(
-            p.to_str().unwrap(),
-            &opts(Mode::MultiClass),
-            &mut Sha256::new(),
-        )
-        .unwrap_err();
+        let e = read(p.to_str().unwrap(), &opts(ONE), &mut Sha256::new()).unwrap_err();
         assert!(
             e.to_string().contains("t.csv:2") && e.to_string().contains("byte offset 11"),
             "{e}"
         );
-        let mut lossy = opts(Mode::MultiClass);
+        let mut lossy = opts(ONE);
         lossy.utf8 = Utf8Policy::Lossy;
         let set = read(p.to_str().unwrap(), &lossy, &mut Sha256::new()).unwrap();
         assert_eq!(set.docs[1].text, "bad \u{fffd} byte");
@@ -495,7 +474,7 @@ mod tests {
         fs::create_dir_all(d.path().join("c/spam")).unwrap();
         fs::write(d.path().join("c/ham/1"), "hello").unwrap();
         fs::write(d.path().join("c/spam/2"), "win").unwrap();
-        let mut o = opts(Mode::MultiClass);
+        let mut o = opts(ONE);
         o.format = DataFormat::LabelFolders;
         let set = read(d.path().join("c").to_str().unwrap(), &o, &mut Sha256::new()).unwrap();
         let labels: Vec<_> = set.docs.iter().map(|d| d.labels[0].as_str()).collect();
@@ -515,11 +494,10 @@ mod tests {
             split: None,
             attribute_names: vec!["job".into()],
         }];
-        let set =
-            read_manifests(&specs, "TRAIN", &opts(Mode::MultiLabel), &mut Sha256::new()).unwrap();
+        let set = read_manifests(&specs, "TRAIN", &opts(MANY), &mut Sha256::new()).unwrap();
         assert_eq!(set.docs[0].labels, ["action", "drama"]);
         assert!(
-            read_manifests(&specs, "TEST", &opts(Mode::MultiLabel), &mut Sha256::new())
+            read_manifests(&specs, "TEST", &opts(MANY), &mut Sha256::new())
                 .unwrap()
                 .docs
                 .is_empty()

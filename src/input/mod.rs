@@ -1,18 +1,18 @@
-//! Input: where documents come from (`uri`: local paths and `file://` URIs with S3-style prefix
-//! semantics), how their bytes are obtained (`mmap`: memory map with a read fallback), how they
-//! are cut into documents (`split`), and labelled training data (`csv`, `labeled`). Nothing here
-//! tokenizes or scores.
+//! Input: which files a URI names (`listing`, with S3's prefix semantics), how their bytes are
+//! obtained (`mmap`: memory map with a read fallback, `guard`: surviving files truncated under a
+//! map), how they are cut into documents (`split`), and labelled training data (`csv`,
+//! `labeled`). Nothing here tokenizes or scores.
 
 pub mod csv;
 pub mod guard;
 pub mod labeled;
+pub mod listing;
 pub mod mmap;
 pub mod split;
-pub mod uri;
 
+pub use listing::{InputFile, Listing};
 pub use mmap::{FileBytes, LineSource, MmapChoice};
 pub use split::SplitMode;
-pub use uri::{InputFile, Listing};
 
 /// What to do with bytes that are not valid UTF-8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,20 +25,4 @@ pub enum Utf8Policy {
     SkipDocument,
     /// Decode with U+FFFD replacement characters and use the document.
     Lossy,
-}
-
-impl std::str::FromStr for Utf8Policy {
-    type Err = crate::Error;
-    fn from_str(s: &str) -> crate::Result<Self> {
-        match s {
-            "error" => Ok(Utf8Policy::Error),
-            "skip-rest" => Ok(Utf8Policy::SkipRest),
-            "skip-document" => Ok(Utf8Policy::SkipDocument),
-            "lossy" => Ok(Utf8Policy::Lossy),
-            other => Err(crate::Error::param(
-                "--on-invalid-utf8",
-                format!("expected error, skip-rest, skip-document or lossy, got '{other}'"),
-            )),
-        }
-    }
 }

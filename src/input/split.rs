@@ -5,7 +5,7 @@
 
 use memchr::memchr2;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Param, Result};
 
 /// Comprehend's `InputFormat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,8 +30,9 @@ impl std::str::FromStr for SplitMode {
             "ONE_DOC_PER_FILE" => Ok(SplitMode::OnePerFile),
             "ONE_DOC_PER_LINE" => Ok(SplitMode::OnePerLine),
             _ => Err(Error::param(
-                "InputFormat",
-                format!("expected ONE_DOC_PER_FILE or ONE_DOC_PER_LINE, got '{s}'"),
+                Param::InputFormat,
+                s,
+                "ONE_DOC_PER_FILE or ONE_DOC_PER_LINE",
             )),
         }
     }

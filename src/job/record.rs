@@ -1,7 +1,11 @@
 //! Job records in Comprehend's `DocumentClassificationJobProperties` shape, plus docclass's own
 //! counters under a separate `Docclass` key so Comprehend's fields stay exactly as clients expect.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
+
+use super::config::ClassifyConfig;
 
 /// Comprehend's `JobStatus`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +101,34 @@ pub struct JobRecord {
 }
 
 impl JobRecord {
+    /// A new job's record, SUBMITTED now.
+    pub fn submitted(cfg: &ClassifyConfig, classifier_arn: String, model_dir: &Path) -> Self {
+        JobRecord {
+            job_id: cfg.job_id.clone(),
+            job_arn: cfg.identity.job_arn(&cfg.job_id),
+            job_name: cfg.job_name.clone(),
+            job_status: JobStatus::Submitted,
+            message: None,
+            submit_time: crate::aws::now_epoch(),
+            end_time: None,
+            document_classifier_arn: classifier_arn,
+            input_data_config: InputDataConfig {
+                s3_uri: cfg.input_uri.clone(),
+                input_format: cfg.split.as_str().into(),
+            },
+            output_data_config: OutputDataConfig {
+                s3_uri: cfg.output_uri.clone(),
+            },
+            data_access_role_arn: None,
+            docclass: DocclassInfo {
+                pid: None,
+                model_path: model_dir.display().to_string(),
+                threads: rayon::current_num_threads(),
+                ..DocclassInfo::default()
+            },
+        }
+    }
+
     /// The record as the AWS CLI prints it: timestamps in ISO 8601 instead of epoch seconds.
     pub fn to_cli_json(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();

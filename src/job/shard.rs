@@ -15,15 +15,15 @@ use std::sync::atomic::AtomicBool;
 
 use serde::{Deserialize, Serialize};
 
+use super::config::{archive_uri, ClassifyConfig, Shard};
+use super::driver::{classify_part, JobProgress};
+use super::lifecycle::{classifier_arn, model_and_input};
 use super::record::{
     DocclassInfo, InputDataConfig, JobCounts, JobRecord, JobStatus, OutputDataConfig,
 };
-use super::run::{
-    archive_uri, classifier_arn, classify_part, model_and_input, ClassifyConfig, JobProgress, Shard,
-};
 use super::store::JobStore;
 use crate::aws::{self, Identity};
-use crate::error::{Error, Result};
+use crate::error::{Error, Param, Result};
 use crate::input::Listing;
 use crate::output::archive::{ArchiveWriter, PartInfo};
 use crate::output::target::{Folder, Target};
@@ -117,9 +117,9 @@ pub fn run_shard(
     cancel: &AtomicBool,
 ) -> Result<PartRecord> {
     cfg.validate()?;
-    let shard = cfg
-        .shard
-        .ok_or_else(|| Error::param("--shard-count", "run_shard needs a shard"))?;
+    let shard = cfg.shard.ok_or_else(|| {
+        Error::missing(Param::ShardCount, "a shard count above 1 for a shard's run")
+    })?;
     let submit_time = aws::now_epoch();
     let folder = parts_folder(&cfg.archive_uri(), cfg.s3_root.as_deref())?;
     let stem = part_stem(shard);
@@ -271,7 +271,7 @@ fn read_parts(folder: &Folder, job_id: &str) -> Result<Vec<PartRecord>> {
     if parts.is_empty() {
         return Err(Error::data(
             &dir,
-            "no finished parts here: run the shards first (classify --shard-index I --shard-count N with the same --output and --job-id)",
+            "no finished parts here: run the shards first, every shard with the same output prefix and job id",
         ));
     }
     parts.sort_by_key(|p| p.shard_index);
@@ -295,7 +295,7 @@ fn read_parts(folder: &Folder, job_id: &str) -> Result<Vec<PartRecord>> {
         return Err(Error::data(
             &dir,
             format!(
-                "shard(s) {} of {} have no finished part; rerun them (--shard-index I --shard-count {}), then merge again",
+                "shard(s) {} of {} have no finished part; rerun them (with the same shard count, {}), then merge again",
                 missing.join(", "),
                 first.shard_count,
                 first.shard_count

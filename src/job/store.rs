@@ -9,8 +9,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::record::{JobRecord, JobStatus};
+use crate::atomic::{create_atomic, write_atomic};
 use crate::error::{Error, Result};
-use crate::model::io::{create_atomic, write_atomic};
 
 #[derive(Debug, Clone)]
 pub struct JobStore {
@@ -74,10 +74,7 @@ impl JobStore {
             .map_err(|e| Error::io(&path, e))?;
         match file.try_lock() {
             Ok(()) => Ok(RunLock { _file: file, path }),
-            Err(fs::TryLockError::WouldBlock) => Err(Error::param(
-                "--job-id",
-                format!("job '{job_id}' is already running in another process"),
-            )),
+            Err(fs::TryLockError::WouldBlock) => Err(Error::JobRunning(job_id.into())),
             Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
         }
     }
@@ -113,21 +110,10 @@ impl JobStore {
         match create_atomic(&path, &Self::bytes(record)?) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                Err(self.taken(&record.job_id))
+                Err(Error::JobExists(record.job_id.clone()))
             }
             Err(e) => Err(Error::io(path, e)),
         }
-    }
-
-    /// The error for a job id already in the store.
-    pub fn taken(&self, job_id: &str) -> Error {
-        Error::param(
-            "--job-id",
-            format!(
-                "job '{job_id}' already exists in {}; choose another id",
-                self.dir.display()
-            ),
-        )
     }
 
     fn bytes(record: &JobRecord) -> Result<Vec<u8>> {

@@ -13,14 +13,20 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::aws::{self, check_resource_name};
-use crate::error::{Error, Result};
-use crate::input::labeled::{self, DataFormat, LabeledDoc, LabeledSet, ManifestSpec, ReadOptions};
-use crate::model::io::{Classifier, ModelMeta, TrainingData, WeightsInfo, FORMAT_VERSION};
+use crate::error::{Error, Param, Result};
+use crate::input::labeled::{
+    self, DataFormat, LabelShape, LabeledDoc, LabeledSet, ManifestSpec, ReadOptions,
+};
+use crate::input::Utf8Policy;
+use crate::model::io::{ModelMeta, TrainingData, WeightsInfo, FORMAT_VERSION};
 use crate::model::metrics::{
     self, ClassifierMetadata, ConfusionMatrix, EvaluationMetrics, LabelScore,
 };
-use crate::model::registry::{ClassifierRecord, Registry};
-use crate::model::{LinearModel, Mode, SparseRows, Targets, TrainParams};
+use crate::model::registry::Registry;
+use crate::model::{
+    Classifier, ClassifierRecord, LinearModel, Mode, SparseRows, Targets, TrainParams,
+};
+use crate::rng::{SplitMix64, SEED};
 use crate::text::hash::idf_from_df;
 use crate::text::{FeatureSpec, HashingVectorizer, SparseVec, VectorizerScratch};
 
@@ -33,7 +39,10 @@ pub struct TrainConfig {
     pub train_uri: Option<String>,
     pub test_uri: Option<String>,
     pub manifests: Vec<ManifestSpec>,
-    pub read: ReadOptions,
+    pub format: DataFormat,
+    /// Separates labels in MULTI_LABEL CSV rows (`params.mode` says which mode).
+    pub label_delimiter: char,
+    pub utf8: Utf8Policy,
     pub language_code: String,
     pub features: FeatureSpec,
     pub params: TrainParams,
@@ -53,41 +62,76 @@ pub const LANGUAGES: &[&str] = &[
 ];
 
 impl TrainConfig {
+    /// A training run of classifier `name` into `registry` with every other setting at its
+    /// default: COMPREHEND_CSV, MULTI_CLASS, English, strict UTF-8, the default features and
+    /// learner, Comprehend's 10 examples per label, a 10% hold-out drawn with the project seed.
+    pub fn new(name: &str, registry: Registry) -> Self {
+        TrainConfig {
+            name: name.into(),
+            version: None,
+            registry,
+            train_uri: None,
+            test_uri: None,
+            manifests: Vec::new(),
+            format: DataFormat::ComprehendCsv,
+            label_delimiter: '|',
+            utf8: Utf8Policy::Error,
+            language_code: "en".into(),
+            features: FeatureSpec::default(),
+            params: TrainParams::default(),
+            min_examples_per_label: 10,
+            holdout_fraction: 0.1,
+            seed: SEED,
+            input_data_config: serde_json::Value::Null,
+            output_data_config: None,
+            overwrite: false,
+        }
+    }
+
+    /// How the labelled data is read, by format and mode.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            format: self.format,
+            labels: match self.params.mode {
+                Mode::MultiClass => LabelShape::One,
+                Mode::MultiLabel => LabelShape::Many {
+                    delimiter: self.label_delimiter,
+                },
+            },
+            utf8: self.utf8,
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
-        check_resource_name("--document-classifier-name", &self.name)?;
+        check_resource_name(Param::ClassifierName, &self.name)?;
         if let Some(v) = &self.version {
-            check_resource_name("--version-name", v)?;
+            check_resource_name(Param::VersionName, v)?;
         }
         if !LANGUAGES.contains(&self.language_code.as_str()) {
             return Err(Error::param(
-                "--language-code",
-                format!(
-                    "expected one of {}, got '{}'",
-                    LANGUAGES.join(", "),
-                    self.language_code
-                ),
+                Param::LanguageCode,
+                &self.language_code,
+                format!("one of {}", LANGUAGES.join(", ")),
             ));
         }
         self.features.validate()?;
         self.params.validate()?;
-        if self.params.mode != self.read.mode {
-            return Err(Error::param("--mode", "reader and learner modes differ"));
-        }
         if !(0.0..0.9).contains(&self.holdout_fraction) {
             return Err(Error::param(
-                "--holdout-fraction",
-                format!("expected 0 <= f < 0.9, got {}", self.holdout_fraction),
+                Param::HoldoutFraction,
+                self.holdout_fraction,
+                "0 <= f < 0.9",
             ));
         }
-        match self.read.format {
-            DataFormat::AugmentedManifest if self.manifests.is_empty() => Err(Error::param(
-                "--input-data-config",
-                "AUGMENTED_MANIFEST needs AugmentedManifests=[{S3Uri=...,AttributeNames=[...]}]",
+        match self.format {
+            DataFormat::AugmentedManifest if self.manifests.is_empty() => Err(Error::missing(
+                Param::AugmentedManifests,
+                "AugmentedManifests=[{S3Uri=...,AttributeNames=[...]}] for AUGMENTED_MANIFEST",
             )),
             DataFormat::ComprehendCsv | DataFormat::LabelFolders if self.train_uri.is_none() => {
-                Err(Error::param(
-                    "--input-data-config",
-                    "S3Uri (the training data) is required",
+                Err(Error::missing(
+                    Param::TrainingData,
+                    "S3Uri, the training data",
                 ))
             }
             _ => Ok(()),
@@ -180,7 +224,7 @@ pub fn check_label_counts(docs: &[LabeledDoc], mode: Mode, min: usize, source: &
         return Err(Error::data(
             source,
             format!(
-                "insufficient data: at least {min} examples are required for each label, but {}{}; add examples (or lower --min-examples-per-label)",
+                "insufficient data: at least {min} examples are required for each label, but {}{}; add examples (or lower the minimum examples per label)",
                 list.join(", "),
                 if few.len() > 10 { format!(" and {} more", few.len() - 10) } else { String::new() }
             ),
@@ -290,26 +334,6 @@ pub fn decide(mode: Mode, probs: &[f64]) -> Vec<u32> {
     }
 }
 
-/// A tiny seeded generator (SplitMix64) for shuffles that must be identical everywhere.
-pub struct SplitMix64(pub u64);
-
-impl SplitMix64 {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            let j = (self.next_u64() % (i as u64 + 1)) as usize;
-            v.swap(i, j);
-        }
-    }
-}
-
 /// Splits row indices into (train, test), holding out `fraction` of each label's documents
 /// (stratified by the document's first label), seeded.
 pub fn stratified_holdout(
@@ -351,27 +375,27 @@ fn read_set(
     split: &str,
     hasher: &mut Sha256,
 ) -> Result<LabeledSet> {
-    match config.read.format {
+    let opts = config.read_options();
+    match config.format {
         DataFormat::AugmentedManifest => {
-            labeled::read_manifests(&config.manifests, split, &config.read, hasher)
+            labeled::read_manifests(&config.manifests, split, &opts, hasher)
         }
         _ => match uri {
-            Some(u) => labeled::read(u, &config.read, hasher),
+            Some(u) => labeled::read(u, &opts, hasher),
             None => Ok(LabeledSet::default()),
         },
     }
 }
 
-/// Runs a whole training job and writes the model into the registry.
-pub fn train(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<TrainOutcome> {
-    config.validate()?;
-    let dir = config
-        .registry
-        .folder_for(&config.name, config.version.as_deref());
-    if dir.exists() && !config.overwrite {
-        return Err(Error::ModelExists { path: dir });
-    }
-    let submit_time = aws::now_epoch();
+/// Training and test data, read and vectorized once; rows `0..n_train` are training rows.
+struct Loaded {
+    data: Prepared,
+    n_train: usize,
+    sha256: String,
+}
+
+/// Reads the training and test data, checks the labels and vectorizes every document.
+fn load(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<Loaded> {
     let started = Instant::now();
     let mut hasher = Sha256::new();
     let source = config
@@ -401,19 +425,19 @@ pub fn train(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<T
     ));
     check_label_counts(
         &train_set.docs,
-        config.read.mode,
+        config.params.mode,
         config.min_examples_per_label,
         &source,
     )?;
 
     let labels = label_names(&train_set.docs);
     let mut all_docs = train_set.docs;
-    let n_train_docs = all_docs.len();
+    let n_train = all_docs.len();
     let test_targets = label_indices(&test_set.docs, &labels, "test")?;
     all_docs.extend(test_set.docs);
     let t0 = Instant::now();
     let tf = term_frequencies(&config.features, &all_docs)?;
-    let mut targets = label_indices(&all_docs[..n_train_docs], &labels, "training")?;
+    let mut targets = label_indices(&all_docs[..n_train], &labels, "training")?;
     targets.extend(test_targets);
     drop(all_docs);
     let data = Prepared {
@@ -427,11 +451,25 @@ pub fn train(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<T
         t0.elapsed().as_secs_f64(),
         data.labels.len()
     ));
+    Ok(Loaded {
+        data,
+        n_train,
+        sha256: hex(&hasher.finalize()),
+    })
+}
 
-    let (eval_train, eval_test): (Vec<usize>, Vec<usize>) = if n_train_docs < data.tf.len() {
+/// Comprehend's evaluation: a model fitted on the training rows (less the hold-out when there
+/// is no test set) scores the test rows.
+fn evaluate(
+    config: &TrainConfig,
+    loaded: &Loaded,
+    progress: &mut dyn FnMut(String),
+) -> Result<(ClassifierMetadata, ConfusionMatrix)> {
+    let data = &loaded.data;
+    let (eval_train, eval_test): (Vec<usize>, Vec<usize>) = if loaded.n_train < data.tf.len() {
         (
-            (0..n_train_docs).collect(),
-            (n_train_docs..data.tf.len()).collect(),
+            (0..loaded.n_train).collect(),
+            (loaded.n_train..data.tf.len()).collect(),
         )
     } else {
         stratified_holdout(
@@ -441,11 +479,11 @@ pub fn train(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<T
             config.seed,
         )
     };
-    let training_start = aws::now_epoch();
+    let mode = config.params.mode;
     let (metrics, confusion) = if eval_test.is_empty() {
         progress("no test documents: skipping evaluation".into());
         let empty: Vec<Vec<u32>> = Vec::new();
-        metrics::evaluate(config.read.mode, &data.labels, &empty, &empty)
+        metrics::evaluate(mode, &data.labels, &empty, &empty)
     } else {
         progress(format!(
             "evaluating: fitting on {} documents, testing on {}",
@@ -455,73 +493,99 @@ pub fn train(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<T
         let (v, m) = fit_rows(
             &config.features,
             &config.params,
-            &data,
+            data,
             &eval_train,
             progress,
         )?;
-        let predicted = predict_rows(&v, &m, &data, &eval_test);
+        let predicted = predict_rows(&v, &m, data, &eval_test);
         let truth: Vec<Vec<u32>> = eval_test.iter().map(|&i| data.targets[i].clone()).collect();
-        metrics::evaluate(config.read.mode, &data.labels, &truth, &predicted)
+        metrics::evaluate(mode, &data.labels, &truth, &predicted)
     };
     progress(format!(
         "evaluation: accuracy {:.4}, macro F1 {:.4}, micro F1 {:.4}",
         metrics.accuracy, metrics.f1_score, metrics.micro_f1_score
     ));
-
-    progress(format!(
-        "fitting the final model on all {n_train_docs} training documents"
-    ));
-    let all_rows: Vec<usize> = (0..n_train_docs).collect();
-    let (vectorizer, model) =
-        fit_rows(&config.features, &config.params, &data, &all_rows, progress)?;
-    let training_end = aws::now_epoch();
-
-    let classifier_metadata = ClassifierMetadata {
+    let metadata = ClassifierMetadata {
         number_of_labels: data.labels.len(),
         number_of_trained_documents: eval_train.len(),
         number_of_test_documents: eval_test.len(),
         evaluation_metrics: metrics,
     };
-    let meta = ModelMeta {
+    Ok((metadata, confusion))
+}
+
+/// `model.json` of a model trained on `loaded` with `config`'s settings.
+fn model_meta(
+    config: &TrainConfig,
+    loaded: &Loaded,
+    metadata: ClassifierMetadata,
+    model: &LinearModel,
+) -> ModelMeta {
+    ModelMeta {
         format: "docclass-model".into(),
         format_version: FORMAT_VERSION,
         name: config.name.clone(),
         version_name: config.version.clone(),
-        mode: config.read.mode,
+        mode: config.params.mode,
         language_code: config.language_code.clone(),
-        labels: data.labels.clone(),
+        labels: loaded.data.labels.clone(),
         features: config.features.clone(),
         training: config.params.clone(),
         training_data: TrainingData {
-            sha256: hex(&hasher.finalize()),
-            documents: data.tf.len(),
+            sha256: loaded.sha256.clone(),
+            documents: loaded.data.tf.len(),
             input_data_config: config.input_data_config.clone(),
         },
-        classifier_metadata: classifier_metadata.clone(),
+        classifier_metadata: metadata,
         weights: WeightsInfo {
             file: String::new(),
             bytes: 0,
             crc32: 0,
             heads: model.heads(),
         },
-    };
+    }
+}
+
+/// Runs a whole training job and writes the model into the registry.
+pub fn train(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<TrainOutcome> {
+    config.validate()?;
+    let dir = config
+        .registry
+        .folder_for(&config.name, config.version.as_deref());
+    if dir.exists() && !config.overwrite {
+        return Err(Error::ModelExists { path: dir });
+    }
+    let submit_time = aws::now_epoch();
+    let started = Instant::now();
+    let loaded = load(config, progress)?;
+    let training_start = aws::now_epoch();
+    let (metadata, confusion) = evaluate(config, &loaded, progress)?;
+    progress(format!(
+        "fitting the final model on all {} training documents",
+        loaded.n_train
+    ));
+    let all_rows: Vec<usize> = (0..loaded.n_train).collect();
+    let (vectorizer, model) = fit_rows(
+        &config.features,
+        &config.params,
+        &loaded.data,
+        &all_rows,
+        progress,
+    )?;
+    let training_end = aws::now_epoch();
+
+    let meta = model_meta(config, &loaded, metadata, &model);
+    let arn = config
+        .registry
+        .identity
+        .classifier_arn(&config.name, config.version.as_deref());
     let record = ClassifierRecord {
-        document_classifier_arn: config
-            .registry
-            .identity
-            .classifier_arn(&config.name, config.version.as_deref()),
-        language_code: config.language_code.clone(),
-        status: "TRAINED".into(),
-        message: None,
         submit_time,
         end_time: Some(aws::now_epoch()),
         training_start_time: Some(training_start),
         training_end_time: Some(training_end),
-        input_data_config: config.input_data_config.clone(),
         output_data_config: config.output_data_config.clone(),
-        classifier_metadata: Some(classifier_metadata),
-        mode: config.read.mode,
-        version_name: config.version.clone(),
+        ..ClassifierRecord::from_model(&meta, arn)
     };
     write_model_folder(
         &dir,
@@ -598,10 +662,7 @@ pub fn cross_validate(
 ) -> Result<CrossValidation> {
     config.validate()?;
     if folds < 2 {
-        return Err(Error::param(
-            "--folds",
-            format!("expected at least 2, got {folds}"),
-        ));
+        return Err(Error::param(Param::Folds, folds, "at least 2"));
     }
     let mut hasher = Sha256::new();
     let source = config
@@ -611,7 +672,7 @@ pub fn cross_validate(
     let set = read_set(config, config.train_uri.as_deref(), "TRAIN", &mut hasher)?;
     check_label_counts(
         &set.docs,
-        config.read.mode,
+        config.params.mode,
         config.min_examples_per_label,
         &source,
     )?;
@@ -641,12 +702,18 @@ pub fn cross_validate(
         fit_seconds += t.elapsed().as_secs_f64();
         let pred = predict_rows(&v, &m, &data, &test);
         let truth: Vec<Vec<u32>> = test.iter().map(|&i| data.targets[i].clone()).collect();
-        per_fold.push(metrics::evaluate(config.read.mode, &data.labels, &truth, &pred).0);
+        per_fold.push(metrics::evaluate(config.params.mode, &data.labels, &truth, &pred).0);
         for (&i, p) in test.iter().zip(pred) {
             pooled_pred[i] = p;
         }
     }
-    let pooled = metrics::evaluate(config.read.mode, &data.labels, &data.targets, &pooled_pred).0;
+    let pooled = metrics::evaluate(
+        config.params.mode,
+        &data.labels,
+        &data.targets,
+        &pooled_pred,
+    )
+    .0;
     let per_label = metrics::per_label(&data.labels, &data.targets, &pooled_pred);
     Ok(CrossValidation {
         folds,

@@ -6,16 +6,17 @@
 //! and the checksum, so a truncated or bit-flipped model is refused rather than mis-scored.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::classifier::Classifier;
 use super::linear::{LinearModel, Mode};
 use super::metrics::{ClassifierMetadata, ConfusionMatrix};
 use super::train::TrainParams;
+use crate::atomic::write_atomic;
 use crate::error::{Error, Result};
-use crate::text::{FeatureSpec, HashingVectorizer, SparseVec, VectorizerScratch};
+use crate::text::{FeatureSpec, HashingVectorizer};
 
 /// The model format this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -68,14 +69,6 @@ pub struct ModelMeta {
     pub weights: WeightsInfo,
 }
 
-/// A loaded, ready-to-score classifier: its metadata, vectorizer and linear model.
-#[derive(Debug, Clone)]
-pub struct Classifier {
-    pub meta: ModelMeta,
-    pub vectorizer: HashingVectorizer,
-    pub model: LinearModel,
-}
-
 fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
     Error::ModelCorrupt {
         path: path.to_path_buf(),
@@ -110,72 +103,7 @@ fn decode_floats(b: &[u8]) -> Vec<f32> {
         .collect()
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so readers never see half a file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    publish(path, bytes, |tmp, path| fs::rename(tmp, path)).map_err(|e| Error::io(path, e))
-}
-
-/// Like `write_atomic`, but fails with `AlreadyExists` instead of replacing an existing file, so
-/// of several processes creating the same path at once exactly one wins (a hard link is atomic
-/// and exclusive).
-pub fn create_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    publish(path, bytes, |tmp, path| fs::hard_link(tmp, path))
-}
-
-/// Writes `bytes` to a temporary file beside `path` (named by process and call, so concurrent
-/// writers never share one), syncs it, and hands it to `place`; the temporary file is gone after.
-fn publish(
-    path: &Path,
-    bytes: &[u8],
-    place: impl FnOnce(&Path, &Path) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = path.with_extension(format!(
-        "{}.tmp-{}-{call}",
-        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        place(&tmp, path)
-    })();
-    let _ = fs::remove_file(&tmp);
-    result
-}
-
-/// Buffers `Classifier::probabilities_into` reuses from one document to the next.
-#[derive(Debug, Default)]
-pub struct ScoreScratch {
-    vectorizer: VectorizerScratch,
-    tf: SparseVec,
-    z: Vec<f64>,
-}
-
 impl Classifier {
-    /// Probability per label of `text`, into `probs`: term frequencies, then IDF weighting,
-    /// normalisation and the dot product in one pass. Batch jobs and ClassifyDocument both score
-    /// through here, so the same text gets the same scores either way.
-    pub fn probabilities_into(&self, text: &str, scratch: &mut ScoreScratch, probs: &mut Vec<f64>) {
-        self.vectorizer
-            .term_frequencies_into(text, &mut scratch.vectorizer, &mut scratch.tf);
-        let l2 = self.vectorizer.spec().l2_normalize;
-        self.model
-            .decision_tf_into(&scratch.tf, self.vectorizer.idf(), l2, &mut scratch.z);
-        self.model.link_into(&scratch.z, probs);
-    }
-
-    /// Assembles a classifier from its parts (after training).
-    pub fn new(meta: ModelMeta, vectorizer: HashingVectorizer, model: LinearModel) -> Self {
-        Classifier {
-            meta,
-            vectorizer,
-            model,
-        }
-    }
-
     /// Writes `model.json`, `weights.bin` and `confusion_matrix.json` into `dir` (created if needed).
     pub fn save(&mut self, dir: &Path, confusion: &ConfusionMatrix) -> Result<()> {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Param, Result};
 use crate::text::SparseVec;
 
 /// Comprehend's classifier modes.
@@ -41,8 +41,9 @@ impl std::str::FromStr for Mode {
             "MULTI_CLASS" => Ok(Mode::MultiClass),
             "MULTI_LABEL" => Ok(Mode::MultiLabel),
             other => Err(Error::param(
-                "Mode",
-                format!("expected MULTI_CLASS or MULTI_LABEL, got '{other}'"),
+                Param::Mode,
+                other,
+                "MULTI_CLASS or MULTI_LABEL",
             )),
         }
     }
@@ -70,22 +71,25 @@ impl LinearModel {
         bias: Vec<f32>,
     ) -> Result<Self> {
         if labels.len() < 2 && mode == Mode::MultiClass {
-            return Err(Error::param(
-                "labels",
-                format!(
+            return Err(Error::Inconsistent {
+                what: "labels",
+                reason: format!(
                     "a MULTI_CLASS model needs at least 2 labels, got {}",
                     labels.len()
                 ),
-            ));
+            });
         }
         if labels.is_empty() {
-            return Err(Error::param("labels", "a model needs at least 1 label"));
+            return Err(Error::Inconsistent {
+                what: "labels",
+                reason: "a model needs at least 1 label".into(),
+            });
         }
         let heads = mode.heads(labels.len());
         if weights.len() != n_features * heads || bias.len() != heads {
-            return Err(Error::param(
-                "weights",
-                format!(
+            return Err(Error::Inconsistent {
+                what: "weights",
+                reason: format!(
                     "expected {} weights and {} biases for {} features x {} heads, got {} and {}",
                     n_features * heads,
                     heads,
@@ -94,7 +98,7 @@ impl LinearModel {
                     weights.len(),
                     bias.len()
                 ),
-            ));
+            });
         }
         Ok(LinearModel {
             labels,

@@ -1,14 +1,19 @@
-//! Models: the fitted linear classifier (`linear`), its learner (`train`, sparse L-BFGS), the
-//! evaluation metrics Comprehend reports (`metrics`), the versioned on-disk format (`io`) and the
-//! registry that maps classifier ARNs to folders (`registry`). No module here reads documents.
+//! Models: the fitted linear classifier (`linear`) and the scoring path over it (`classifier`),
+//! its learner (`train`: sparse logistic regression, L-BFGS), the evaluation metrics Comprehend
+//! reports (`metrics`), the versioned on-disk format (`io`), the classifier's properties record
+//! (`record`) and the registry that maps classifier ARNs to folders (`registry`). No module here
+//! reads documents.
 
+pub mod classifier;
 pub mod io;
-pub mod lbfgs;
 pub mod linear;
 pub mod metrics;
+pub mod record;
 pub mod registry;
 pub mod train;
 
-pub use io::{Classifier, ModelFiles};
+pub use classifier::{Classifier, ScoreScratch};
+pub use io::ModelFiles;
 pub use linear::{LinearModel, Mode};
+pub use record::ClassifierRecord;
 pub use train::{ClassWeight, SparseRows, Targets, TrainParams};

@@ -6,60 +6,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-use super::io::{write_atomic, ModelFiles};
-use super::linear::Mode;
-use super::metrics::ClassifierMetadata;
+use super::io::ModelFiles;
 use crate::aws::{ClassifierArn, Identity};
 use crate::error::{Error, Result};
-
-/// File name of the properties record inside a model folder.
-pub const RECORD_FILE: &str = "classifier.json";
-
-/// Comprehend's `DocumentClassifierProperties`, as `describe-document-classifier` prints it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ClassifierRecord {
-    pub document_classifier_arn: String,
-    pub language_code: String,
-    pub status: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    pub submit_time: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_time: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub training_start_time: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub training_end_time: Option<f64>,
-    pub input_data_config: serde_json::Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_data_config: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub classifier_metadata: Option<ClassifierMetadata>,
-    pub mode: Mode,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version_name: Option<String>,
-}
-
-impl ClassifierRecord {
-    pub fn save(&self, dir: &Path) -> Result<()> {
-        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let mut bytes = serde_json::to_vec_pretty(self)?;
-        bytes.push(b'\n');
-        write_atomic(&dir.join(RECORD_FILE), &bytes)
-    }
-
-    pub fn load(dir: &Path) -> Result<Self> {
-        let p = dir.join(RECORD_FILE);
-        let bytes = fs::read(&p).map_err(|e| Error::io(&p, e))?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::ModelCorrupt {
-            path: p,
-            reason: format!("classifier.json is not a classifier record ({e})"),
-        })
-    }
-}
 
 /// A model registry rooted at a folder.
 #[derive(Debug, Clone)]
@@ -87,9 +36,9 @@ impl Registry {
 
     /// Finds the model folder for a path, a bare classifier name, or a classifier ARN.
     pub fn resolve(&self, target: &str) -> Result<PathBuf> {
-        let not_found = |reason: String| Error::ModelNotFound {
+        let not_found = || Error::ModelNotFound {
             target: target.into(),
-            reason,
+            registry: self.root.clone(),
         };
         if target.starts_with("arn:") {
             let arn = ClassifierArn::parse(target)?;
@@ -97,11 +46,7 @@ impl Registry {
             if dir.join(ModelFiles::META).is_file() {
                 return Ok(dir);
             }
-            return Err(not_found(format!(
-                "no model at {} (registry {}); train one or pass --model-registry",
-                dir.display(),
-                self.root.display()
-            )));
+            return Err(not_found());
         }
         let as_path = Path::new(target);
         if as_path.join(ModelFiles::META).is_file() {
@@ -111,11 +56,7 @@ impl Registry {
         if !target.contains('/') && in_registry.join(ModelFiles::META).is_file() {
             return Ok(in_registry);
         }
-        Err(not_found(format!(
-            "neither '{target}' nor '{}' is a model folder (a folder holding {}); list models with `docclass list-document-classifiers`",
-            in_registry.display(),
-            ModelFiles::META
-        )))
+        Err(not_found())
     }
 
     /// Every model folder in the registry, sorted by path.
@@ -157,8 +98,10 @@ mod tests {
         let arn = reg.identity.classifier_arn("spam", Some("v2"));
         assert_eq!(reg.resolve(&arn).unwrap(), dir);
         assert_eq!(reg.resolve(dir.to_str().unwrap()).unwrap(), dir);
-        let e = reg.resolve("nope").unwrap_err().to_string();
-        assert!(e.contains("list-document-classifiers"), "{e}");
+        assert!(matches!(
+            reg.resolve("nope"),
+            Err(Error::ModelNotFound { target, .. }) if target == "nope"
+        ));
         assert!(reg
             .resolve(&reg.identity.classifier_arn("spam", None))
             .is_err());

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::{Compress, Compression, FlushCompress, Status};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Param, Result};
 
 /// Name of the single archive member.
 pub const MEMBER_NAME: &str = "predictions.jsonl";
@@ -125,10 +125,7 @@ impl ArchiveWriter {
     /// Starts a part that will appear at `dest` when `finish_part` succeeds.
     pub fn create_part(dest: &Path, level: u32, tmp_tag: &str) -> Result<ArchiveWriter> {
         if level > 9 {
-            return Err(Error::param(
-                "--compression-level",
-                format!("expected 0-9, got {level}"),
-            ));
+            return Err(Error::param(Param::CompressionLevel, level, "0-9"));
         }
         let dir = dest.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;

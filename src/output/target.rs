@@ -8,9 +8,9 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::atomic::write_atomic;
 use crate::error::{Error, Result};
-use crate::input::uri;
-use crate::model::io::write_atomic;
+use crate::location;
 use crate::s3::{self, RangeReader, S3Object, S3Uri};
 
 /// One output file.
@@ -30,14 +30,14 @@ fn spool_dir() -> PathBuf {
 impl Target {
     /// The target for `uri`; `tag` keeps concurrent jobs' spool files apart.
     pub fn new(uri_str: &str, s3_root: Option<&Path>, tag: &str) -> Result<Target> {
-        if uri::is_remote(uri_str, s3_root) {
+        if location::is_remote(uri_str, s3_root) {
             let uri = S3Uri::parse(uri_str)?;
             let name = uri.key.rsplit('/').next().unwrap_or_default();
             let name = if name.is_empty() { "object" } else { name };
             let spool = spool_dir().join(tag).join(name);
             return Ok(Target::Remote { uri, spool });
         }
-        Ok(Target::Local(PathBuf::from(uri::resolve(
+        Ok(Target::Local(PathBuf::from(location::resolve(
             uri_str, s3_root,
         )?)))
     }
@@ -95,10 +95,10 @@ impl Folder {
         } else {
             format!("{uri_str}/")
         };
-        if uri::is_remote(&with_slash, s3_root) {
+        if location::is_remote(&with_slash, s3_root) {
             return Ok(Folder::Remote(S3Uri::parse(&with_slash)?));
         }
-        Ok(Folder::Local(PathBuf::from(uri::resolve(
+        Ok(Folder::Local(PathBuf::from(location::resolve(
             &with_slash,
             s3_root,
         )?)))

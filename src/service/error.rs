@@ -1,7 +1,10 @@
 //! Errors as Comprehend's JSON 1.1 protocol sends them: an exception name in `__type`, a
-//! `Message`, and the HTTP status the API model gives that exception.
+//! `Message`, and the HTTP status the API model gives that exception. Library errors are said
+//! here in the API's words: settings as request members (`JobId`), never a flag of the CLI.
 
 use serde_json::json;
+
+use crate::error::{Error, Param};
 
 /// An error answer of the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,19 +43,80 @@ impl ApiError {
     }
 }
 
-impl From<crate::Error> for ApiError {
-    fn from(e: crate::Error) -> Self {
+/// The request member a library setting comes from.
+pub fn member(param: Param) -> &'static str {
+    match param {
+        Param::Region => "Region",
+        Param::AccountId => "DataAccessRoleArn",
+        Param::JobId => "JobId",
+        Param::JobName => "JobName",
+        Param::InputUri => "InputDataConfig.S3Uri",
+        Param::OutputUri => "OutputDataConfig.S3Uri",
+        Param::InputFormat => "InputDataConfig.InputFormat",
+        Param::Utf8Policy => "InputDataConfig",
+        Param::MaxLineBytes | Param::MaxFileBytes => "InputDataConfig",
+        Param::CompressionLevel => "OutputDataConfig",
+        Param::ShardIndex | Param::ShardCount => "InputDataConfig",
+        Param::ClassifierName => "DocumentClassifierName",
+        Param::VersionName => "VersionName",
+        Param::ClassifierArn => "DocumentClassifierArn",
+        Param::LanguageCode => "LanguageCode",
+        Param::Mode => "Mode",
+        Param::DataFormat => "InputDataConfig.DataFormat",
+        Param::LabelDelimiter => "InputDataConfig.LabelDelimiter",
+        Param::TrainingData => "InputDataConfig.S3Uri",
+        Param::TestData => "InputDataConfig.TestS3Uri",
+        Param::AugmentedManifests => "InputDataConfig.AugmentedManifests",
+        Param::InputDataConfig => "InputDataConfig",
+        Param::OutputDataConfig => "OutputDataConfig",
+        Param::HoldoutFraction
+        | Param::Folds
+        | Param::NFeaturesLog2
+        | Param::WordNgrams
+        | Param::CharNgrams
+        | Param::FeatureKinds
+        | Param::C
+        | Param::MaxIter
+        | Param::Tolerance => "InputDataConfig",
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
         match e {
-            crate::Error::InvalidParam { .. }
-            | crate::Error::Uri { .. }
-            | crate::Error::Data { .. } => ApiError::invalid(e.to_string()),
-            crate::Error::JobNotFound(_) => ApiError::new("JobNotFoundException", e.to_string()),
-            crate::Error::ModelNotFound { .. } => {
-                ApiError::new("ResourceNotFoundException", e.to_string())
+            Error::InvalidParam {
+                param,
+                value,
+                expected,
+            } => {
+                let got = if value.is_empty() {
+                    String::new()
+                } else {
+                    format!(", got '{value}'")
+                };
+                ApiError::invalid(format!(
+                    "invalid value for {}: expected {expected}{got}",
+                    member(param)
+                ))
             }
-            crate::Error::ModelExists { .. } => {
-                ApiError::new("ResourceInUseException", e.to_string())
+            Error::Uri { .. } | Error::Data { .. } | Error::NoInput(_) => {
+                ApiError::invalid(e.to_string())
             }
+            Error::JobNotFound(id) => {
+                ApiError::new("JobNotFoundException", format!("Job {id} not found"))
+            }
+            Error::ModelNotFound { .. } => ApiError::new(
+                "ResourceNotFoundException",
+                "The specified resource ARN was not found. Check the ARN and try your request again.",
+            ),
+            Error::ModelExists { .. } => ApiError::new(
+                "ResourceInUseException",
+                "a classifier with this name and version already exists",
+            ),
+            Error::JobExists(id) | Error::JobRunning(id) => ApiError::new(
+                "ResourceInUseException",
+                format!("job {id} already exists"),
+            ),
             _ => ApiError::new("InternalServerException", e.to_string()),
         }
     }

@@ -1,12 +1,21 @@
 //! `docclass serve`: Comprehend's JSON 1.1 wire protocol over HTTP, so the AWS CLI and boto3 run
-//! docclass jobs unchanged with `--endpoint-url`. `sigv4` checks request signatures, `api`
-//! implements the operations over the shared job store, model registry and engine, and `error`
-//! shapes error answers. This module is the HTTP edge (axum on tokio): it reads the
-//! `X-Amz-Target` operation, verifies the signature, runs the operation on a blocking thread and
-//! writes the answer with the headers clients expect.
+//! docclass jobs unchanged with `--endpoint-url`. A request passes through layers, each a room:
+//!
+//! * this module, the HTTP edge (axum on tokio): in-flight limit, `X-Amz-Target`, body size;
+//! * `sigv4`: the request's signature, before anything else is looked at;
+//! * `operations`: validation against the API model's table, then one file per operation over
+//!   typed request and response shapes;
+//! * `resources`: what an ARN names (registry, pending classifiers), for every operation;
+//! * `runtime`: shared state, the queue and worker pool that run jobs and trainings, recovery;
+//!   `models` (loaded models), `pending` (classifiers being trained), `paging`, `error`.
 
-pub mod api;
 pub mod error;
+pub mod models;
+pub mod operations;
+pub mod paging;
+pub mod pending;
+pub mod resources;
+pub mod runtime;
 pub mod sigv4;
 
 use std::net::SocketAddr;
@@ -18,8 +27,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
-pub use api::{Service, ServiceConfig};
 pub use error::ApiError;
+pub use runtime::{Service, ServiceConfig};
 pub use sigv4::Credentials;
 
 /// Comprehend's JSON 1.1 target prefix.
@@ -46,6 +55,7 @@ struct Edge {
 }
 
 fn request_id() -> String {
+    use crate::aws;
     let h = aws::new_job_id();
     format!(
         "{}-{}-{}-{}-{}",
@@ -56,8 +66,6 @@ fn request_id() -> String {
         &h[20..]
     )
 }
-
-use crate::aws;
 
 fn answer(status: u16, body: serde_json::Value) -> Response {
     let mut resp = (
@@ -158,7 +166,7 @@ async fn limit_inflight(
         return error_response(ApiError::new(
             "TooManyRequestsException",
             format!(
-                "{} requests are in progress, the most this service handles at once (--max-inflight-requests); retry later",
+                "{} requests are in progress, the most this service handles at once; retry later",
                 edge.http.max_inflight_requests
             ),
         ));

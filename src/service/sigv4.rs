@@ -150,15 +150,15 @@ fn parse_amz_date(s: &str) -> Option<i64> {
     Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
-/// Checks the request's SigV4 signature against `keys`.
-pub fn verify(req: &SignedRequest, keys: &[Credentials], now: i64) -> Result<Verified, Refusal> {
-    let missing = || {
-        (
-            "MissingAuthenticationTokenException",
-            "Missing Authentication Token: sign the request (configure AWS credentials) or start the service with --no-verify-signatures".to_string(),
-        )
-    };
-    let auth = header(req, "authorization").ok_or_else(missing)?;
+fn incomplete(what: &str) -> Refusal {
+    (
+        "IncompleteSignatureException",
+        format!("Authorization header lacks {what}"),
+    )
+}
+
+/// The `Credential`, `SignedHeaders` and `Signature` of an `Authorization` header.
+fn authorization_parts(auth: &str) -> Result<(&str, &str, &str), Refusal> {
     let rest = auth.strip_prefix("AWS4-HMAC-SHA256 ").ok_or_else(|| {
         (
             "IncompleteSignatureException",
@@ -178,15 +178,24 @@ pub fn verify(req: &SignedRequest, keys: &[Credentials], now: i64) -> Result<Ver
             signature = Some(v);
         }
     }
-    let incomplete = |what: &str| {
+    Ok((
+        credential.ok_or_else(|| incomplete("Credential"))?,
+        signed_headers.ok_or_else(|| incomplete("SignedHeaders"))?,
+        signature.ok_or_else(|| incomplete("Signature"))?,
+    ))
+}
+
+/// Checks the request's SigV4 signature against `keys`.
+pub fn verify(req: &SignedRequest, keys: &[Credentials], now: i64) -> Result<Verified, Refusal> {
+    let missing = || {
         (
-            "IncompleteSignatureException",
-            format!("Authorization header lacks {what}"),
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token: sign the request (configure AWS credentials)"
+                .to_string(),
         )
     };
-    let credential = credential.ok_or_else(|| incomplete("Credential"))?;
-    let signed_headers = signed_headers.ok_or_else(|| incomplete("SignedHeaders"))?;
-    let signature = signature.ok_or_else(|| incomplete("Signature"))?;
+    let auth = header(req, "authorization").ok_or_else(missing)?;
+    let (credential, signed_headers, signature) = authorization_parts(auth)?;
     let mut scope_parts = credential.splitn(2, '/');
     let access_key = scope_parts.next().unwrap_or_default();
     let scope = scope_parts

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::tokenize::{Token, Tokenizer};
-use crate::error::{Error, Result};
+use crate::error::{Error, Param, Result};
 
 /// Longest word n-gram supported.
 pub const MAX_WORD_NGRAM: u32 = 4;
@@ -67,30 +67,31 @@ impl FeatureSpec {
     pub fn validate(&self) -> Result<()> {
         if !(8..=26).contains(&self.n_features_log2) {
             return Err(Error::param(
-                "n_features_log2",
-                format!("expected 8..=26, got {}", self.n_features_log2),
+                Param::NFeaturesLog2,
+                self.n_features_log2,
+                "8..=26",
             ));
         }
         if self.word_ngrams > MAX_WORD_NGRAM {
             return Err(Error::param(
-                "word_ngrams",
-                format!("expected 0..={MAX_WORD_NGRAM}, got {}", self.word_ngrams),
+                Param::WordNgrams,
+                self.word_ngrams,
+                format!("0..={MAX_WORD_NGRAM}"),
             ));
         }
         if let Some([lo, hi]) = self.char_ngrams {
             if lo == 0 || lo > hi || hi > MAX_CHAR_NGRAM {
                 return Err(Error::param(
-                    "char_ngrams",
-                    format!(
-                        "expected MIN-MAX with 1 <= MIN <= MAX <= {MAX_CHAR_NGRAM}, got {lo}-{hi}"
-                    ),
+                    Param::CharNgrams,
+                    format!("{lo}-{hi}"),
+                    format!("MIN-MAX with 1 <= MIN <= MAX <= {MAX_CHAR_NGRAM}"),
                 ));
             }
         }
         if self.word_ngrams == 0 && self.char_ngrams.is_none() && !self.digit_shapes {
-            return Err(Error::param(
-                "features",
-                "no feature kind is enabled; enable word or character n-grams",
+            return Err(Error::missing(
+                Param::FeatureKinds,
+                "at least one feature kind; enable word or character n-grams",
             ));
         }
         Ok(())
@@ -229,15 +230,15 @@ impl HashingVectorizer {
     pub fn with_idf(spec: FeatureSpec, idf: Vec<f32>) -> Result<Self> {
         spec.validate()?;
         if spec.idf && idf.len() != spec.n_features() {
-            return Err(Error::param(
-                "idf",
-                format!(
+            return Err(Error::Inconsistent {
+                what: "idf",
+                reason: format!(
                     "expected {} weights for 2^{} features, got {}",
                     spec.n_features(),
                     spec.n_features_log2,
                     idf.len()
                 ),
-            ));
+            });
         }
         Ok(HashingVectorizer {
             idf: if spec.idf { idf } else { Vec::new() },
@@ -603,17 +604,18 @@ mod tests {
             char_ngrams: Some([4, 2]),
             ..FeatureSpec::default()
         };
-        let msg = bad.validate().unwrap_err().to_string();
-        assert!(msg.contains("char_ngrams") && msg.contains("4-2"), "{msg}");
+        assert!(matches!(
+            bad.validate(),
+            Err(Error::InvalidParam { param: Param::CharNgrams, value, .. }) if value == "4-2"
+        ));
         let bad = FeatureSpec {
             n_features_log2: 40,
             ..FeatureSpec::default()
         };
-        assert!(bad
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("n_features_log2"));
+        assert!(matches!(
+            bad.validate(),
+            Err(Error::InvalidParam { param: Param::NFeaturesLog2, value, .. }) if value == "40"
+        ));
     }
 
     /// The n-grams a straightforward implementation finds: every window of `lo..=hi` characters

@@ -453,7 +453,7 @@ fn failed_jobs_leave_no_archive_and_a_failed_record() {
         ],
     );
     assert!(
-        err.contains("InputFormat") && err.contains("ONE_DOC_PER_LINE"),
+        err.contains("--input-format") && err.contains("ONE_DOC_PER_LINE"),
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");

@@ -51,30 +51,12 @@ impl Workdir {
 
     /// Runs `docclass ARGS` in this folder (job store and registry default to it).
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_docclass"))
-            .args(args)
-            .current_dir(self.path())
-            .env_remove("DOCCLASS_MODEL_REGISTRY")
-            .env_remove("DOCCLASS_JOB_STORE")
-            .output()
-            .unwrap()
+        command(self.path(), args).output().unwrap()
     }
 
     /// Runs and asserts success; returns stdout parsed as JSON.
     pub fn ok(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "docclass {args:?} failed with {:?}\nstderr:\n{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
+        ok_in(self.path(), args)
     }
 
     /// Runs, asserts the exit code, returns stderr.
@@ -113,6 +95,38 @@ impl Workdir {
         args.extend_from_slice(extra);
         self.ok(&args);
     }
+}
+
+/// The built binary with `args`, to run in `cwd`; the caller's registry and job-store variables
+/// are not passed on, so defaults are relative to `cwd`.
+pub fn command(cwd: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_docclass"));
+    c.args(args)
+        .current_dir(cwd)
+        .env_remove("DOCCLASS_MODEL_REGISTRY")
+        .env_remove("DOCCLASS_JOB_STORE");
+    c
+}
+
+/// Stdout of a successful run, as JSON; panics with stderr otherwise.
+pub fn json_of(out: &Output, args: &[&str]) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "docclass {args:?} failed with {:?}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// Runs `docclass ARGS` in `cwd`, asserts success and returns stdout as JSON.
+pub fn ok_in(cwd: &Path, args: &[&str]) -> serde_json::Value {
+    json_of(&command(cwd, args).output().unwrap(), args)
 }
 
 /// Reads `predictions.jsonl` out of an archive, asserting it is the only member.

@@ -2,12 +2,9 @@
 //! `.ci/run` with `--features shared-data`; they fail, never skip, when the data is missing.
 //! Thresholds sit just under the figures measured with 5-fold cross-validation (README).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::util::{ok_in, repo};
 
 fn data(rel: &str) -> String {
     let p = repo().join("../shared/data").join(rel);
@@ -20,17 +17,7 @@ fn data(rel: &str) -> String {
 }
 
 fn docclass(cwd: &Path, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_docclass"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "docclass {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    ok_in(cwd, args)
 }
 
 fn pooled(cv: &serde_json::Value, label: &str) -> (f64, f64, f64) {

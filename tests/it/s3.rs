@@ -2,8 +2,8 @@
 //! started on a free loopback port over a folder (its top-level folders are buckets, objects are
 //! files). Run by .ci/run, which installs s3s-fs; fails, not skips, when the server is missing.
 //!
-//! `cargo test --release --features s3-server --test s3` (S3S_FS names the binary if it is not on
-//! PATH or in ~/.cargo/bin).
+//! `cargo test --release --features s3-server --test it s3::` (S3S_FS names the binary if it is
+//! not on PATH or in ~/.cargo/bin).
 
 use std::fs;
 use std::net::TcpStream;
@@ -118,10 +118,8 @@ impl Env {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_docclass"));
-        c.args(args)
-            .current_dir(self.work())
-            .env_clear()
+        let mut c = crate::util::command(&self.work(), args);
+        c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
             .env("AWS_ACCESS_KEY_ID", KEY)

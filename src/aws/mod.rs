@@ -5,7 +5,9 @@
 use std::io::Read;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Param, Result};
+
+pub mod shapes;
 
 /// Region and account that go into ARNs and output folder names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +28,7 @@ impl Default for Identity {
 impl Identity {
     pub fn new(region: &str, account: &str) -> Result<Self> {
         if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::param(
-                "--account-id",
-                format!("expected 12 digits, got '{account}'"),
-            ));
+            return Err(Error::param(Param::AccountId, account, "12 digits"));
         }
         if region.is_empty()
             || !region
@@ -37,8 +36,9 @@ impl Identity {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
             return Err(Error::param(
-                "--region",
-                format!("expected letters, digits and '-', like us-east-1, got '{region}'"),
+                Param::Region,
+                region,
+                "letters, digits and '-', like us-east-1",
             ));
         }
         Ok(Identity {
@@ -76,7 +76,7 @@ pub struct ClassifierArn {
 }
 
 /// Checks Comprehend's resource-name pattern `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`, up to 63 characters.
-pub fn check_resource_name(what: &str, name: &str) -> Result<()> {
+pub fn check_resource_name(what: Param, name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 63
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -87,7 +87,8 @@ pub fn check_resource_name(what: &str, name: &str) -> Result<()> {
     } else {
         Err(Error::param(
             what,
-            format!("expected 1-63 letters, digits and inner hyphens, got '{name}'"),
+            name,
+            "1-63 letters, digits and inner hyphens",
         ))
     }
 }
@@ -96,8 +97,9 @@ impl ClassifierArn {
     pub fn parse(arn: &str) -> Result<Self> {
         let bad = |why: &str| {
             Error::param(
-                "DocumentClassifierArn",
-                format!("'{arn}' {why}; expected arn:aws:comprehend:REGION:ACCOUNT:document-classifier/NAME[/version/VERSION]"),
+                Param::ClassifierArn,
+                arn,
+                format!("arn:aws:comprehend:REGION:ACCOUNT:document-classifier/NAME[/version/VERSION] (the value {why})"),
             )
         };
         let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -115,9 +117,9 @@ impl ClassifierArn {
             Some((n, v)) => (n, Some(v.to_string())),
             None => (resource, None),
         };
-        check_resource_name("DocumentClassifierName", name)?;
+        check_resource_name(Param::ClassifierName, name)?;
         if let Some(v) = &version {
-            check_resource_name("VersionName", v)?;
+            check_resource_name(Param::VersionName, v)?;
         }
         Ok(ClassifierArn {
             region: parts[3].into(),
@@ -195,6 +197,19 @@ pub fn new_job_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Comprehend's job-name rule (the API model's `JobName` shape).
+pub fn check_job_name(name: &str) -> Result<()> {
+    if shapes::JOB_NAME.accepts(name) {
+        Ok(())
+    } else {
+        Err(Error::param(
+            Param::JobName,
+            name,
+            "1-256 letters, digits, spaces or _.:/=+-%@",
+        ))
+    }
+}
+
 /// Checks a caller-chosen job id: 1-32 lowercase hex characters or digits.
 pub fn check_job_id(id: &str) -> Result<()> {
     if !id.is_empty()
@@ -206,8 +221,9 @@ pub fn check_job_id(id: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::param(
-            "--job-id",
-            format!("expected 1-32 lowercase hex characters, got '{id}'"),
+            Param::JobId,
+            id,
+            "1-32 lowercase hex characters",
         ))
     }
 }

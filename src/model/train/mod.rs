@@ -1,0 +1,444 @@
+//! The learner: L2-regularised logistic regression on sparse rows, minimised with in-place L-BFGS.
+//! `TrainParams` (unfitted) → `LinearModel` (fitted), through linfa's `Fit` on a `DatasetBase`
+//! whose records are `SparseRows`, so the learner is a linfa citizen without a dense matrix.
+//!
+//! Rooms: `sparse` (the data as rows and columns), `objective` (loss and gradient), `lbfgs` (the
+//! optimiser). A new learner is a new objective here and a new variant of the settings that
+//! choose it; nothing outside `model` changes.
+
+pub mod lbfgs;
+pub mod objective;
+pub mod sparse;
+
+use linfa::dataset::DatasetBase;
+use linfa::traits::Fit;
+use serde::{Deserialize, Serialize};
+
+use self::lbfgs::{minimize, LbfgsParams, LbfgsReport};
+use self::objective::{Encoded, Logistic};
+use self::sparse::Columns;
+pub use self::sparse::SparseRows;
+use super::linear::{LinearModel, Mode};
+use crate::error::{Error, Param, Result};
+
+/// Training targets: the label indices of each row (exactly one per row in MULTI_CLASS).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Targets {
+    pub n_labels: usize,
+    pub rows: Vec<Vec<u32>>,
+}
+
+/// How rows are weighted by their class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassWeight {
+    /// Every row counts once.
+    None,
+    /// Rows weigh `n / (k · n_class)`, so rare classes count as much as common ones.
+    Balanced,
+}
+
+/// Hyper-parameters of the learner (unfitted). Validated before any work by `validate`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainParams {
+    pub mode: Mode,
+    /// Inverse regularisation strength (larger fits the training data more closely).
+    pub c: f64,
+    pub class_weight: ClassWeight,
+    pub max_iter: usize,
+    pub tolerance: f64,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams {
+            mode: Mode::MultiClass,
+            c: 10.0,
+            class_weight: ClassWeight::Balanced,
+            max_iter: 300,
+            tolerance: 1e-6,
+        }
+    }
+}
+
+/// One optimiser iteration, for progress reports.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub iteration: usize,
+    pub objective: f64,
+}
+
+impl TrainParams {
+    /// Checks the hyper-parameters, naming the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.c.is_finite() && self.c > 0.0) {
+            return Err(Error::param(Param::C, self.c, "a positive number"));
+        }
+        if self.max_iter == 0 {
+            return Err(Error::param(Param::MaxIter, 0, "at least 1"));
+        }
+        if !(self.tolerance.is_finite() && self.tolerance >= 0.0) {
+            return Err(Error::param(
+                Param::Tolerance,
+                self.tolerance,
+                "a non-negative number",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Fits a model, calling `progress` after every optimiser iteration.
+    pub fn fit_with_progress(
+        &self,
+        data: &DatasetBase<SparseRows, Targets>,
+        labels: Vec<String>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(LinearModel, LbfgsReport)> {
+        self.validate()?;
+        let x = &data.records;
+        if labels.len() != data.targets.n_labels {
+            return Err(Error::Training(format!(
+                "expected {} label names, got {}",
+                data.targets.n_labels,
+                labels.len()
+            )));
+        }
+        let rows = self.encode(data)?;
+        let m = rows.heads;
+        let mut objective = Logistic::new(Columns::from_rows(x), rows, x.n_rows(), self.c);
+        let mut params = vec![0f64; objective.n_params()];
+        let lbfgs = LbfgsParams {
+            max_iter: self.max_iter,
+            ftol: self.tolerance,
+            gtol: 1e-8,
+            ..LbfgsParams::default()
+        };
+        let report = minimize(
+            &mut params,
+            &lbfgs,
+            &mut |w: &[f64], grad: &mut [f64]| objective.value_and_gradient(w, grad),
+            |iteration, objective| {
+                progress(Progress {
+                    iteration,
+                    objective,
+                });
+                true
+            },
+        );
+        // Back from active columns to the whole feature space; features never seen stay 0.
+        let active = &objective.columns().feature;
+        let mut weights_full = vec![0f32; x.n_features * m];
+        for (a, &j) in active.iter().enumerate() {
+            for h in 0..m {
+                weights_full[j as usize * m + h] = params[a * m + h] as f32;
+            }
+        }
+        let bias = params[active.len() * m..]
+            .iter()
+            .map(|&b| b as f32)
+            .collect();
+        let model = LinearModel::new(labels, self.mode, x.n_features, weights_full, bias)?;
+        Ok((model, report))
+    }
+
+    /// Each row's targets as the objective wants them, checked against the mode and labels.
+    fn encode(&self, data: &DatasetBase<SparseRows, Targets>) -> Result<Encoded> {
+        let y = &data.targets;
+        let n = data.records.n_rows();
+        if y.rows.len() != n {
+            return Err(Error::Training(format!(
+                "expected one target per row, got {n} rows and {} targets",
+                y.rows.len()
+            )));
+        }
+        if n == 0 {
+            return Err(Error::Training("no training documents".into()));
+        }
+        let k = y.n_labels;
+        let m = self.mode.heads(k);
+        // Per-row, per-head targets in {0, 1} for sigmoid heads; the class index for softmax.
+        let mut targets = vec![0f32; n * m];
+        let mut class = vec![0u32; n];
+        for (i, labs) in y.rows.iter().enumerate() {
+            if let Some(bad) = labs.iter().find(|&&l| l as usize >= k) {
+                return Err(Error::Training(format!(
+                    "row {i}: label index {bad} >= {k} labels"
+                )));
+            }
+            if self.mode == Mode::MultiClass {
+                if labs.len() != 1 {
+                    return Err(Error::Training(format!(
+                        "row {i} has {} labels; MULTI_CLASS needs exactly one",
+                        labs.len()
+                    )));
+                }
+                class[i] = labs[0];
+                if m == 1 {
+                    targets[i] = labs[0] as f32;
+                }
+            } else {
+                for &l in labs {
+                    targets[i * m + l as usize] = 1.0;
+                }
+            }
+        }
+        let weights = self.sample_weights(data, &class)?;
+        Ok(Encoded {
+            heads: m,
+            softmax: self.mode == Mode::MultiClass && m > 1,
+            targets,
+            class,
+            weights,
+        })
+    }
+
+    fn sample_weights(
+        &self,
+        data: &DatasetBase<SparseRows, Targets>,
+        class: &[u32],
+    ) -> Result<Vec<f64>> {
+        let n = data.records.n_rows();
+        if let Some(w) = data.weights() {
+            if w.len() != n {
+                return Err(Error::Training(format!(
+                    "expected {n} sample weights, got {}",
+                    w.len()
+                )));
+            }
+            return Ok(w.iter().map(|&v| v as f64).collect());
+        }
+        match (self.class_weight, self.mode) {
+            (ClassWeight::Balanced, Mode::MultiClass) => {
+                let k = data.targets.n_labels;
+                let mut count = vec![0usize; k];
+                for &c in class {
+                    count[c as usize] += 1;
+                }
+                Ok(class
+                    .iter()
+                    .map(|&c| n as f64 / (k as f64 * count[c as usize] as f64))
+                    .collect())
+            }
+            _ => Ok(vec![1.0; n]),
+        }
+    }
+}
+
+/// Fitting without label names or progress: labels are named by their index.
+impl Fit<SparseRows, Targets, Error> for TrainParams {
+    type Object = LinearModel;
+
+    fn fit(&self, data: &DatasetBase<SparseRows, Targets>) -> Result<LinearModel> {
+        let labels = (0..data.targets.n_labels).map(|i| i.to_string()).collect();
+        Ok(self.fit_with_progress(data, labels, &mut |_| {})?.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::SparseVec;
+
+    fn toy() -> DatasetBase<SparseRows, Targets> {
+        // Feature 0 marks class 1, feature 1 marks class 0, feature 2 is noise.
+        let rows = [
+            (vec![0u32, 2], vec![1.0f32, 0.5], 1u32),
+            (vec![0], vec![1.0], 1),
+            (vec![1, 2], vec![1.0, 0.5], 0),
+            (vec![1], vec![1.0], 0),
+            (vec![0, 1], vec![0.9, 0.1], 1),
+            (vec![1, 0], vec![0.9, 0.1], 0),
+        ];
+        let mut x = SparseRows::new(4);
+        let mut t = Vec::new();
+        for (idx, val, y) in rows {
+            let mut pairs: Vec<_> = idx.into_iter().zip(val).collect();
+            pairs.sort_by_key(|p| p.0);
+            x.push(&SparseVec {
+                idx: pairs.iter().map(|p| p.0).collect(),
+                val: pairs.iter().map(|p| p.1).collect(),
+            });
+            t.push(vec![y]);
+        }
+        DatasetBase::new(
+            x,
+            Targets {
+                n_labels: 2,
+                rows: t,
+            },
+        )
+    }
+
+    #[test]
+    fn separates_a_toy_problem_deterministically() {
+        let params = TrainParams::default();
+        let a = params.fit(&toy()).unwrap();
+        let b = params.fit(&toy()).unwrap();
+        assert_eq!(a, b);
+        let p = a.probabilities(&SparseVec {
+            idx: vec![0],
+            val: vec![1.0],
+        });
+        assert!(p[1] > 0.9, "{p:?}");
+        // Feature 3 never occurs: its weight stays exactly zero.
+        assert_eq!(a.weights()[3], 0.0);
+    }
+
+    #[test]
+    fn same_model_with_one_or_two_threads() {
+        let params = TrainParams {
+            mode: Mode::MultiLabel,
+            ..TrainParams::default()
+        };
+        let data = toy();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| params.fit(&data).unwrap());
+        let two = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap()
+            .install(|| params.fit(&data).unwrap());
+        assert_eq!(one, two);
+    }
+
+    #[test]
+    fn bad_params_and_targets_are_named() {
+        let err = TrainParams {
+            c: -1.0,
+            ..TrainParams::default()
+        }
+        .fit(&toy())
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("invalid regularisation C"),
+            "{err}"
+        );
+        let mut data = toy();
+        data.targets.rows[0] = vec![0, 1];
+        let err = TrainParams::default().fit(&data).unwrap_err();
+        assert!(err.to_string().contains("row 0 has 2 labels"), "{err}");
+    }
+
+    /// A small dense problem from a seeded generator: `n` rows of `d` features, labels from a
+    /// noisy linear rule over `k` classes.
+    fn dense_problem(
+        n: usize,
+        d: usize,
+        k: usize,
+        seed: u64,
+    ) -> (ndarray::Array2<f64>, Vec<usize>) {
+        let mut rng = crate::rng::SplitMix64(seed);
+        let mut unit = || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let x = ndarray::Array2::from_shape_fn((n, d), |_| unit() * 2.0 - 1.0);
+        let y = (0..n)
+            .map(|i| {
+                let row = x.row(i);
+                let noise = unit() * 0.8;
+                ((row[0] + 0.5 * row[1] - 0.3 * row[2] + noise + 1.5) * k as f64 / 4.0)
+                    .clamp(0.0, k as f64 - 1.0) as usize
+            })
+            .collect();
+        (x, y)
+    }
+
+    fn fit_ours(x: &ndarray::Array2<f64>, y: &[usize], k: usize, c: f64) -> LinearModel {
+        let mut rows = SparseRows::new(x.ncols());
+        for r in x.rows() {
+            rows.push(&SparseVec {
+                idx: (0..r.len() as u32).collect(),
+                val: r.iter().map(|&v| v as f32).collect(),
+            });
+        }
+        let targets = Targets {
+            n_labels: k,
+            rows: y.iter().map(|&l| vec![l as u32]).collect(),
+        };
+        TrainParams {
+            mode: Mode::MultiClass,
+            c,
+            class_weight: ClassWeight::None,
+            max_iter: 2000,
+            tolerance: 0.0,
+        }
+        .fit(&DatasetBase::new(rows, targets))
+        .unwrap()
+    }
+
+    fn probs_of(model: &LinearModel, row: ndarray::ArrayView1<f64>) -> Vec<f64> {
+        model.probabilities(&SparseVec {
+            idx: (0..row.len() as u32).collect(),
+            val: row.iter().map(|&v| v as f32).collect(),
+        })
+    }
+
+    /// Golden test: linfa-logistic minimises the same objective (`alpha = 1 / c`) with dense
+    /// L-BFGS, so both learners must agree on weights and probabilities.
+    #[test]
+    fn agrees_with_linfa_logistic_binary() {
+        use linfa_logistic::LogisticRegression;
+        let (x, y) = dense_problem(120, 6, 2, 11);
+        let c = 2.0;
+        let ours = fit_ours(&x, &y, 2, c);
+        let theirs = LogisticRegression::default()
+            .alpha(1.0 / c)
+            .max_iterations(2000)
+            .gradient_tolerance(1e-10)
+            .fit(&linfa::Dataset::new(
+                x.clone(),
+                ndarray::Array1::from(y.clone()),
+            ))
+            .unwrap();
+        // linfa's probability is of its "positive" class, the more frequent training label.
+        let pos = theirs.labels().pos.class;
+        let sign = if pos == 1 { 1.0 } else { -1.0 };
+        for (j, w) in theirs.params().iter().enumerate() {
+            assert!(
+                (sign * w - ours.weights()[j] as f64).abs() < 1e-3,
+                "weight {j}: {w} vs {}",
+                ours.weights()[j]
+            );
+        }
+        let p_theirs = theirs.predict_probabilities(&x);
+        for (i, row) in x.rows().into_iter().enumerate() {
+            let p = probs_of(&ours, row)[pos];
+            assert!(
+                (p - p_theirs[i]).abs() < 1e-4,
+                "row {i}: {p} vs {}",
+                p_theirs[i]
+            );
+        }
+    }
+
+    #[test]
+    fn agrees_with_linfa_logistic_multinomial() {
+        use linfa_logistic::MultiLogisticRegression;
+        let (x, y) = dense_problem(150, 5, 3, 5);
+        let c = 1.0;
+        let ours = fit_ours(&x, &y, 3, c);
+        let theirs = MultiLogisticRegression::default()
+            .alpha(1.0 / c)
+            .max_iterations(2000)
+            .gradient_tolerance(1e-10)
+            .fit(&linfa::Dataset::new(
+                x.clone(),
+                ndarray::Array1::from(y.clone()),
+            ))
+            .unwrap();
+        assert_eq!(theirs.classes(), &[0, 1, 2]);
+        let p_theirs = theirs.predict_probabilities(&x);
+        for (i, row) in x.rows().into_iter().enumerate() {
+            let p = probs_of(&ours, row);
+            for h in 0..3 {
+                assert!(
+                    (p[h] - p_theirs[[i, h]]).abs() < 1e-4,
+                    "row {i} class {h}: {} vs {}",
+                    p[h],
+                    p_theirs[[i, h]]
+                );
+            }
+        }
+    }
+}

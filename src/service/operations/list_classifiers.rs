@@ -1,0 +1,81 @@
+//! `ListDocumentClassifiers`: trained and pending classifiers, oldest submission first,
+//! filtered and paged.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{call, Caller};
+use crate::aws::ClassifierArn;
+use crate::model::ClassifierRecord;
+use crate::service::error::ApiError;
+use crate::service::paging;
+use crate::service::runtime::Service;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Request {
+    filter: Option<Filter>,
+    next_token: Option<String>,
+    max_results: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Filter {
+    status: Option<String>,
+    document_classifier_name: Option<String>,
+    submit_time_before: Option<f64>,
+    submit_time_after: Option<f64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Response {
+    document_classifier_properties_list: Vec<ClassifierRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, ApiError> {
+    call(service, body, caller, run)
+}
+
+fn run(service: &Service, req: Request, _: &Caller) -> Result<Response, ApiError> {
+    let window = paging::window(req.next_token.as_deref(), req.max_results)?;
+    let mut all: Vec<ClassifierRecord> = Vec::new();
+    for dir in service.cfg.registry.list().map_err(ApiError::from)? {
+        if let Ok(r) = ClassifierRecord::load(&dir) {
+            all.push(r);
+        }
+    }
+    all.extend(
+        service
+            .pending
+            .all()
+            .map_err(ApiError::from)?
+            .into_iter()
+            .map(|(_, r)| r),
+    );
+    if let Some(f) = req.filter {
+        if let Some(status) = f.status {
+            all.retain(|r| r.status == status);
+        }
+        if let Some(name) = f.document_classifier_name {
+            all.retain(|r| {
+                ClassifierArn::parse(&r.document_classifier_arn).is_ok_and(|a| a.name == name)
+            });
+        }
+        if let Some(t) = f.submit_time_before {
+            all.retain(|r| r.submit_time < t);
+        }
+        if let Some(t) = f.submit_time_after {
+            all.retain(|r| r.submit_time > t);
+        }
+    }
+    all.sort_by(|a, b| a.submit_time.total_cmp(&b.submit_time));
+    let (items, next_token) = paging::page(all, window);
+    Ok(Response {
+        document_classifier_properties_list: items,
+        next_token,
+    })
+}

@@ -1,0 +1,362 @@
+//! The service's runtime, apart from its operations: the state every request shares (job store,
+//! model registry, pending classifiers, model cache), a queue of accepted work and a bounded
+//! pool of worker threads that runs it (classification jobs and trainings), recovery of work
+//! left behind by a previous process, and admission control.
+
+use std::collections::VecDeque;
+use std::fs;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use super::error::ApiError;
+use super::models::ModelCache;
+use super::pending::PendingClassifiers;
+use crate::aws::{self, ClassifierArn, Identity};
+use crate::input::labeled::{DataFormat, ManifestSpec};
+use crate::job::lifecycle::execute;
+use crate::job::record::{JobRecord, JobStatus};
+use crate::job::store::JobStore;
+use crate::job::train::{self, TrainConfig};
+use crate::job::ClassifyConfig;
+use crate::location;
+use crate::model::registry::Registry;
+use crate::model::{ClassifierRecord, TrainParams};
+
+/// Settings of a running service.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub registry: Registry,
+    /// Holds `jobs/` (job records) and `classifiers/` (classifiers being trained).
+    pub state_dir: PathBuf,
+    pub s3_root: Option<PathBuf>,
+    /// Jobs (classification or training) running at once; the rest wait as SUBMITTED.
+    pub concurrency: usize,
+    /// Jobs queued or running at most; more are refused with TooManyRequestsException.
+    pub max_queued_jobs: usize,
+}
+
+/// Accepted work.
+pub enum Task {
+    /// A classification job, by id.
+    Classify(String),
+    /// A training, by pending-classifier key.
+    Train(String),
+}
+
+/// Tasks waiting for a worker, and how many are running.
+#[derive(Default)]
+struct WorkQueue {
+    tasks: Mutex<VecDeque<Task>>,
+    running: AtomicUsize,
+    wake: Condvar,
+}
+
+impl WorkQueue {
+    fn push(&self, task: Task) {
+        self.tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(task);
+        self.wake.notify_one();
+    }
+
+    /// Waits for a task and counts it as running.
+    fn take(&self) -> Task {
+        let mut q = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(t) = q.pop_front() {
+                self.running.fetch_add(1, Ordering::SeqCst);
+                return t;
+            }
+            q = self.wake.wait(q).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn done(&self) {
+        self.running.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Tasks queued or running.
+    fn busy(&self) -> usize {
+        let queued = self.tasks.lock().unwrap_or_else(|e| e.into_inner()).len();
+        queued + self.running.load(Ordering::SeqCst)
+    }
+}
+
+/// The service state shared by all requests and workers.
+pub struct Service {
+    pub cfg: ServiceConfig,
+    pub store: JobStore,
+    pub pending: PendingClassifiers,
+    pub models: ModelCache,
+    queue: WorkQueue,
+    /// Serialises read-check-write sequences on records (idempotency, duplicate names).
+    records: Mutex<()>,
+}
+
+impl Service {
+    /// Opens the state folders, recovers work left behind by a previous run and starts the
+    /// workers.
+    pub fn start(cfg: ServiceConfig) -> crate::Result<Arc<Service>> {
+        let store = JobStore::new(cfg.state_dir.join("jobs"));
+        fs::create_dir_all(store.dir()).map_err(|e| crate::Error::io(store.dir(), e))?;
+        let pending = PendingClassifiers::open(cfg.state_dir.join("classifiers"))?;
+        let service = Arc::new(Service {
+            cfg,
+            store,
+            pending,
+            models: ModelCache::default(),
+            queue: WorkQueue::default(),
+            records: Mutex::new(()),
+        });
+        service.recover()?;
+        for _ in 0..service.cfg.concurrency.max(1) {
+            let s = Arc::clone(&service);
+            std::thread::spawn(move || s.worker());
+        }
+        Ok(service)
+    }
+
+    /// Jobs still SUBMITTED are queued again; records of work that was running when the previous
+    /// process died are failed (the job store does that for jobs as it reads them).
+    fn recover(&self) -> crate::Result<()> {
+        for r in self.store.list()? {
+            if r.job_status == JobStatus::Submitted {
+                self.queue.push(Task::Classify(r.job_id));
+            }
+        }
+        for (key, mut rec) in self.pending.all()? {
+            match rec.status.as_str() {
+                "SUBMITTED" => self.queue.push(Task::Train(key)),
+                "TRAINING" | "STOP_REQUESTED" => {
+                    rec.status = "IN_ERROR".into();
+                    rec.message = Some(
+                        "the service stopped while this classifier was training; create it again"
+                            .into(),
+                    );
+                    rec.end_time = Some(aws::now_epoch());
+                    self.pending.save(&key, &rec)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers one operation (see `operations::handle`).
+    pub fn handle(
+        &self,
+        op: &str,
+        body: &[u8],
+        region: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        super::operations::handle(self, op, body, region)
+    }
+
+    /// Holds the records lock: read-check-write sequences on records run one at a time.
+    pub fn lock_records(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.records.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Refuses new work when `max_queued_jobs` tasks are already queued or running, as
+    /// Comprehend refuses jobs over its concurrency quota; SDKs retry it with backoff.
+    pub fn admit(&self) -> Result<(), ApiError> {
+        let busy = self.queue.busy();
+        if busy >= self.cfg.max_queued_jobs {
+            return Err(ApiError::new(
+                "TooManyRequestsException",
+                format!(
+                    "{busy} jobs are queued or running, the most this service accepts; retry later"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn enqueue(&self, task: Task) {
+        self.queue.push(task);
+    }
+
+    /// The URI the engine reads: mapped under the S3 root when the service has one, else the
+    /// `s3://` URI itself, read from real S3 (AWS, or the endpoint in AWS_ENDPOINT_URL).
+    pub fn local(&self, s3: &str) -> Result<String, ApiError> {
+        if self.cfg.s3_root.is_none() {
+            crate::s3::S3Uri::parse(s3).map_err(ApiError::from)?;
+            return Ok(s3.to_string());
+        }
+        location::resolve(s3, self.cfg.s3_root.as_deref()).map_err(ApiError::from)
+    }
+
+    /// The classification job a stored record describes.
+    pub fn classify_config(&self, record: &JobRecord) -> Result<ClassifyConfig, ApiError> {
+        let split = record
+            .input_data_config
+            .input_format
+            .parse()
+            .map_err(ApiError::from)?;
+        let arn: Vec<&str> = record.job_arn.split(':').collect();
+        let identity = Identity {
+            region: arn.get(3).unwrap_or(&"").to_string(),
+            account: arn.get(4).unwrap_or(&"").to_string(),
+        };
+        let mut cfg = ClassifyConfig::new(
+            &record.input_data_config.s3_uri,
+            split,
+            &record.output_data_config.s3_uri,
+            &record.job_id,
+            identity,
+        );
+        cfg.job_name = record.job_name.clone();
+        cfg.s3_root = self.cfg.s3_root.clone();
+        Ok(cfg)
+    }
+
+    fn worker(self: Arc<Self>) {
+        loop {
+            let task = self.queue.take();
+            // A bug in one job must not take a worker away from the others.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &task {
+                Task::Classify(id) => self.run_classification(id),
+                Task::Train(key) => self.run_training(key),
+            }));
+            if outcome.is_err() {
+                self.fail_after_panic(&task);
+            }
+            self.queue.done();
+        }
+    }
+
+    fn fail_after_panic(&self, task: &Task) {
+        let message = "docclass failed internally while running this job; please report it";
+        match task {
+            Task::Classify(id) => self.fail_job(id, message),
+            Task::Train(key) => self.fail_training(key, message),
+        }
+    }
+
+    /// Marks a job FAILED unless it already ended (`execute` records its own failures).
+    fn fail_job(&self, job_id: &str, message: &str) {
+        if let Ok(mut r) = self.store.load(job_id) {
+            if !r.job_status.is_terminal() {
+                r.job_status = JobStatus::Failed;
+                r.message = Some(message.to_string());
+                r.end_time = Some(aws::now_epoch());
+                r.docclass.pid = None;
+                let _ = self.store.save(&r);
+            }
+        }
+    }
+
+    /// Marks a pending classifier IN_ERROR with the reason.
+    fn fail_training(&self, key: &str, message: &str) {
+        if let Some(mut r) = self.pending.load(key) {
+            r.status = "IN_ERROR".into();
+            r.message = Some(message.to_string());
+            r.end_time = Some(aws::now_epoch());
+            let _ = self.pending.save(key, &r);
+        }
+    }
+
+    fn run_classification(&self, job_id: &str) {
+        let Ok(record) = self.store.load(job_id) else {
+            return;
+        };
+        if record.job_status != JobStatus::Submitted {
+            return;
+        }
+        let result = self
+            .classify_config(&record)
+            .map_err(|e| e.message)
+            .and_then(|cfg| {
+                let model_dir = PathBuf::from(&record.docclass.model_path);
+                let never = AtomicBool::new(false);
+                execute(
+                    &cfg,
+                    &model_dir,
+                    &self.store,
+                    record.clone(),
+                    &mut |_| {},
+                    &never,
+                )
+                .map_err(|e| e.to_string())
+            });
+        if let Err(message) = result {
+            self.fail_job(job_id, &message);
+        }
+    }
+
+    fn run_training(&self, key: &str) {
+        let Some(mut rec) = self.pending.load(key) else {
+            return;
+        };
+        if rec.status != "SUBMITTED" {
+            return;
+        }
+        rec.status = "TRAINING".into();
+        rec.training_start_time = Some(aws::now_epoch());
+        let _ = self.pending.save(key, &rec);
+        let result = self.train_from_record(&rec);
+        let mut latest = self.pending.load(key).unwrap_or(rec);
+        match result {
+            Ok(dir) if latest.status == "STOP_REQUESTED" => {
+                let _ = fs::remove_dir_all(dir);
+                latest.status = "STOPPED".into();
+                latest.end_time = Some(aws::now_epoch());
+                let _ = self.pending.save(key, &latest);
+            }
+            Ok(_) => self.pending.remove(key),
+            Err(message) => self.fail_training(key, &message),
+        }
+    }
+
+    /// The training a pending record asks for, run to a model in the registry.
+    fn train_from_record(&self, rec: &ClassifierRecord) -> Result<PathBuf, String> {
+        let arn = ClassifierArn::parse(&rec.document_classifier_arn).map_err(|e| e.to_string())?;
+        let input = &rec.input_data_config;
+        let get = |k: &str| input.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let local = |u: Option<String>| -> Result<Option<String>, String> {
+            u.map(|u| self.local(&u).map_err(|e| e.message)).transpose()
+        };
+        let mut manifests: Vec<ManifestSpec> = match input.get("AugmentedManifests") {
+            Some(v) => serde_json::from_value(v.clone()).map_err(|e| e.to_string())?,
+            None => Vec::new(),
+        };
+        for m in &mut manifests {
+            m.s3_uri = self.local(&m.s3_uri).map_err(|e| e.message)?;
+        }
+        let registry = Registry::new(
+            self.cfg.registry.root.clone(),
+            Identity {
+                region: arn.region.clone(),
+                account: arn.account.clone(),
+            },
+        );
+        let mut config = TrainConfig::new(&arn.name, registry);
+        config.version = arn.version.clone();
+        config.train_uri = local(get("S3Uri"))?;
+        config.test_uri = local(get("TestS3Uri"))?;
+        config.manifests = manifests;
+        config.format = get("DataFormat")
+            .map(|f| f.parse::<DataFormat>())
+            .transpose()
+            .map_err(|e| e.to_string())?
+            .unwrap_or(DataFormat::ComprehendCsv);
+        if let Some(d) = get("LabelDelimiter").and_then(|d| d.chars().next()) {
+            config.label_delimiter = d;
+        }
+        config.language_code = rec.language_code.clone();
+        config.params = TrainParams {
+            mode: rec.mode,
+            ..TrainParams::default()
+        };
+        config.input_data_config = rec.input_data_config.clone();
+        config.output_data_config = rec.output_data_config.clone();
+        let out = train::train(&config, &mut |_| {}).map_err(|e| e.to_string())?;
+        // Keep the submission time the client saw.
+        let mut record = out.record;
+        record.submit_time = rec.submit_time;
+        record.save(&out.dir).map_err(|e| e.to_string())?;
+        Ok(out.dir)
+    }
+}
