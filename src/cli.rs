@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use docclass::input::document::{FeatureType, ReadAction, ReadMode};
 use docclass::input::labeled::DataFormat;
 use docclass::input::{MmapChoice, SplitMode, Utf8Policy};
 use docclass::model::{ClassWeight, Mode};
@@ -70,6 +71,66 @@ impl From<DataFormatArg> for DataFormat {
             DataFormatArg::ComprehendCsv => DataFormat::ComprehendCsv,
             DataFormatArg::AugmentedManifest => DataFormat::AugmentedManifest,
             DataFormatArg::LabelFolders => DataFormat::LabelFolders,
+        }
+    }
+}
+
+/// Comprehend's `DocumentReadAction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadActionArg {
+    /// Lines in reading order (Textract DetectDocumentText).
+    #[value(name = "TEXTRACT_DETECT_DOCUMENT_TEXT")]
+    DetectDocumentText,
+    /// Lines, with tables and forms laid out (Textract AnalyzeDocument); needs --feature-types.
+    #[value(name = "TEXTRACT_ANALYZE_DOCUMENT")]
+    AnalyzeDocument,
+}
+
+impl From<ReadActionArg> for ReadAction {
+    fn from(a: ReadActionArg) -> Self {
+        match a {
+            ReadActionArg::DetectDocumentText => ReadAction::TextractDetectDocumentText,
+            ReadActionArg::AnalyzeDocument => ReadAction::TextractAnalyzeDocument,
+        }
+    }
+}
+
+/// Comprehend's `DocumentReadMode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadModeArg {
+    /// Text layers where PDF pages have them, OCR where they do not.
+    #[value(name = "SERVICE_DEFAULT")]
+    ServiceDefault,
+    /// OCR for every PDF page.
+    #[value(name = "FORCE_DOCUMENT_READ_ACTION")]
+    ForceDocumentReadAction,
+}
+
+impl From<ReadModeArg> for ReadMode {
+    fn from(a: ReadModeArg) -> Self {
+        match a {
+            ReadModeArg::ServiceDefault => ReadMode::ServiceDefault,
+            ReadModeArg::ForceDocumentReadAction => ReadMode::ForceDocumentReadAction,
+        }
+    }
+}
+
+/// Comprehend's `FeatureTypes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FeatureTypeArg {
+    /// Table cells row by row.
+    #[value(name = "TABLES")]
+    Tables,
+    /// Form keys next to their values.
+    #[value(name = "FORMS")]
+    Forms,
+}
+
+impl From<FeatureTypeArg> for FeatureType {
+    fn from(a: FeatureTypeArg) -> Self {
+        match a {
+            FeatureTypeArg::Tables => FeatureType::Tables,
+            FeatureTypeArg::Forms => FeatureType::Forms,
         }
     }
 }
@@ -180,6 +241,9 @@ pub fn flag(param: Param) -> &'static str {
         Param::InputUri => "--input",
         Param::OutputUri => "--output",
         Param::InputFormat => "--input-format",
+        Param::DocumentReaderConfig => "--document-read-action",
+        Param::FeatureTypes => "--feature-types",
+        Param::MaxPages => "--max-pages",
         Param::Utf8Policy => "--on-invalid-utf8",
         Param::MaxLineBytes => "--max-line-bytes",
         Param::MaxFileBytes => "--max-file-bytes",
@@ -281,8 +345,8 @@ pub struct ServeArgs {
     /// Accept unsigned and wrongly signed requests (local experiments only).
     #[arg(long)]
     pub no_verify_signatures: bool,
-    /// Largest request body in bytes.
-    #[arg(long, default_value_t = 1 << 20)]
+    /// Largest request body in bytes (ClassifyDocument's 10 MB documents arrive as base64).
+    #[arg(long, default_value_t = 16 << 20)]
     pub max_body_bytes: usize,
     /// Jobs (classification or training) queued or running at most; more are refused with
     /// TooManyRequestsException, which the AWS SDKs retry with backoff.
@@ -497,6 +561,23 @@ pub struct ClassifyArgs {
     /// Largest ONE_DOC_PER_FILE document, in bytes.
     #[arg(long, default_value_t = 10_485_760)]
     pub max_file_bytes: u64,
+    /// How PDF pages without text and images are read (DocumentReaderConfig's
+    /// DocumentReadAction). PDF, Word and image files are read with the defaults without it.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub document_read_action: Option<ReadActionArg>,
+    /// Whether every PDF page is OCR'd (DocumentReadMode); needs --document-read-action.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub document_read_mode: Option<ReadModeArg>,
+    /// Tables and/or forms to lay out with TEXTRACT_ANALYZE_DOCUMENT (comma-separated).
+    #[arg(long, value_enum, ignore_case = true, value_delimiter = ',')]
+    pub feature_types: Vec<FeatureTypeArg>,
+    /// Most pages of a PDF, Word or image document (Comprehend: 100); longer documents get an
+    /// error record.
+    #[arg(long, default_value_t = 100)]
+    pub max_pages: u32,
+    /// Longest OCR of one page, in seconds; a page that takes longer gets an error record.
+    #[arg(long, default_value_t = 60)]
+    pub ocr_timeout: u64,
     /// ONE_DOC_PER_FILE lines carry "Line": "0" (as real jobs do); pass this to omit it, as the documentation shows.
     #[arg(long)]
     pub omit_file_line: bool,

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::cli::{CreateArgs, CrossValidateArgs, RegistryArgs, TrainArgs, TuningArgs};
 use crate::shorthand;
 use docclass::aws::Identity;
+use docclass::input::document::ReaderConfig;
 use docclass::input::labeled::{DataFormat, ManifestSpec};
 use docclass::input::Utf8Policy;
 use docclass::job::shard::MergeConfig;
@@ -256,6 +257,15 @@ pub fn classify_config(
             FileLine::Zero
         },
         compression_level: a.compression_level,
+        document_reader: reader_config(a)?,
+        document_limits: docclass::input::document::Limits {
+            max_pages: a.max_pages,
+            ..Default::default()
+        },
+        ocr: docclass::input::document::Ocr {
+            timeout: std::time::Duration::from_secs(a.ocr_timeout.max(1)),
+            ..Default::default()
+        },
         mmap: a.mmap.into(),
         unit_bytes: a.unit_bytes.max(1),
         s3_root: a.s3_root.clone(),
@@ -264,6 +274,25 @@ pub fn classify_config(
     };
     cfg.validate()?;
     Ok(cfg)
+}
+
+/// Comprehend's `DocumentReaderConfig` from the classify flags: given when the read action is.
+fn reader_config(a: &crate::cli::ClassifyArgs) -> Result<Option<ReaderConfig>> {
+    let Some(action) = a.document_read_action else {
+        if a.document_read_mode.is_some() || !a.feature_types.is_empty() {
+            return Err(bad(
+                "--document-read-action",
+                "--document-read-mode and --feature-types need the read action (TEXTRACT_DETECT_DOCUMENT_TEXT or TEXTRACT_ANALYZE_DOCUMENT)".to_string(),
+            ));
+        }
+        return Ok(None);
+    };
+    Ok(Some(ReaderConfig {
+        document_read_action: action.into(),
+        document_read_mode: a.document_read_mode.map(Into::into),
+        feature_types: (!a.feature_types.is_empty())
+            .then(|| a.feature_types.iter().map(|&f| f.into()).collect()),
+    }))
 }
 
 pub fn merge_config(a: &crate::cli::MergeArgs, registry: &Registry) -> Result<MergeConfig> {

@@ -154,23 +154,63 @@ FIXTURE_TEXT = {
 }
 
 
+def write_core_pdf(path, pages, encrypt=None):
+    """A native PDF in a standard font (Helvetica, not embedded): the smallest real text layer."""
+    c = canvas.Canvas(path, pagesize=LETTER, invariant=1, encrypt=encrypt)
+    for lines in pages:
+        c.setFont("Helvetica", FONT_PT)
+        y = PAGE_H - MARGIN
+        for line in lines:
+            c.drawString(MARGIN, y, line)
+            y -= LEADING
+        c.showPage()
+    c.save()
+
+
+def write_small_docx(path, paragraphs, table):
+    """A Word document with only the parts Word needs: two pages (an explicit page break),
+    and a table."""
+    import zipfile
+    esc = lambda t: t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    para = lambda t: f'<w:p><w:r><w:t xml:space="preserve">{esc(t)}</w:t></w:r></w:p>'
+    rows = "".join(
+        "<w:tr>" + "".join(f"<w:tc>{para(c)}</w:tc>" for c in row) + "</w:tr>" for row in table)
+    body = (para(paragraphs[0]) + f"<w:tbl>{rows}</w:tbl>"
+            + '<w:p><w:r><w:br w:type="page"/></w:r></w:p>' + para(paragraphs[1]))
+    ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    files = {
+        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        "_rels/.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
+        "word/document.xml": f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{ns}"><w:body>{body}<w:sectPr/></w:body></w:document>',
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in files.items():
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, text)
+
+
 def fixtures(out):
-    """Tiny documents for plain `cargo test`: a native PDF, a scan, a Word file, images and a
-    multi-page TIFF, each a few KB."""
+    """Tiny documents for plain `cargo test` and the OCR tests: native and encrypted PDFs, a
+    scan, a Word file, images and a two-page TIFF, a few KB each."""
     os.makedirs(out, exist_ok=True)
     spam, ham = page_lines(FIXTURE_TEXT["spam"]), page_lines(FIXTURE_TEXT["ham"])
-    write_pdf(os.path.join(out, "two-pages.pdf"), [spam, ham])
+    write_core_pdf(os.path.join(out, "two-pages.pdf"), [spam, ham])
+    write_core_pdf(os.path.join(out, "encrypted.pdf"), [spam], encrypt="secret")
+    write_small_docx(os.path.join(out, "letter.docx"), [FIXTURE_TEXT["spam"], FIXTURE_TEXT["ham"]],
+                     [["Prize", "900"], ["Claim code", "KL341"]])
     global DPI
     DPI = 150
-    small = [render_image(spam), render_image(ham)]
-    # Crop to the text so the files stay small; OCR needs the text, not the margins.
-    crop = [im.crop((0, 0, im.width, int(im.height * 0.25))) for im in small]
-    write_scan(os.path.join(out, "scanned.pdf"), crop)
+    images = [render_image(spam), render_image(ham)]
+    # Only the lines with text, in black and white: OCR reads them, the files stay small.
+    crop = [im.crop((0, 0, im.width, int(MARGIN * DPI / 72 + 3 * LEADING * DPI / 72)))
+               .point(lambda v: 0 if v < 128 else 255, "1") for im in images]
+    crop[0].convert("L").save(os.path.join(out, "scanned.pdf"), "PDF", resolution=DPI,
+                              save_all=True, append_images=[crop[1].convert("L")], quality=50)
     crop[0].save(os.path.join(out, "spam.png"), optimize=True)
-    crop[1].convert("RGB").save(os.path.join(out, "ham.jpg"), quality=80)
+    crop[1].convert("L").save(os.path.join(out, "ham.jpg"), quality=60)
     crop[0].save(os.path.join(out, "pages.tiff"), save_all=True, append_images=[crop[1]],
-                 compression="tiff_deflate")
-    write_docx(os.path.join(out, "letter.docx"), [spam, ham])
+                 compression="group4")
 
 
 def main():

@@ -45,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
         },
         utf8: [Utf8Policy::SkipRest, Utf8Policy::SkipDocument, Utf8Policy::Lossy]
             [(knobs >> 1) as usize % 3],
+        documents: docclass::input::document::Reader::new(Default::default(), Default::default()),
     };
     match labeled::read(path.to_str().unwrap(), &opts, &mut Sha256::new()) {
         Ok(set) => assert!(set.bytes as usize == body.len()),

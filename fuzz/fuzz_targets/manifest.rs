@@ -32,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
         },
         utf8: [Utf8Policy::SkipRest, Utf8Policy::SkipDocument, Utf8Policy::Lossy]
             [(knobs >> 1) as usize % 3],
+        documents: docclass::input::document::Reader::new(Default::default(), Default::default()),
     };
     if let Err(e) = labeled::read_manifests(&specs, "TRAIN", &opts, &mut Sha256::new()) {
         assert!(!e.to_string().is_empty());

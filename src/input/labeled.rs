@@ -5,11 +5,14 @@
 //! records exactly what it was trained on.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::csv::CsvReader;
+use super::document;
 use super::listing::{self, InputFile, Listing};
 use super::{FileBytes, MmapChoice, Utf8Policy};
 use crate::error::{Error, Param, Result};
@@ -82,6 +85,8 @@ pub struct ReadOptions {
     pub format: DataFormat,
     pub labels: LabelShape,
     pub utf8: Utf8Policy,
+    /// Reads PDF, Word and image files of LABEL_FOLDERS data (their pages' text).
+    pub documents: document::Reader,
 }
 
 /// One entry of `AugmentedManifests`.
@@ -264,6 +269,9 @@ fn read_folders(uri_str: &str, opts: &ReadOptions, hasher: &mut Sha256) -> Resul
     }
     let listing = list_nonempty(&uri_owned)?;
     let mut set = LabeledSet::default();
+    // Read (and digest) in order, then decode or extract in parallel: OCR of scanned documents
+    // dominates, and every core takes a share.
+    let mut read = Vec::with_capacity(listing.files.len());
     for file in &listing.files {
         let origin = file.path.display().to_string();
         let Some((label_dir, _)) = file.key.split_once('/') else {
@@ -273,9 +281,21 @@ fn read_folders(uri_str: &str, opts: &ReadOptions, hasher: &mut Sha256) -> Resul
             ));
         };
         let labels = split_labels(label_dir, opts, &origin)?;
-        let bytes = read_file(file, hasher, &mut set)?;
-        check_utf8(&bytes, opts.utf8, &file.path)?;
-        let text = match decode(bytes.to_vec(), opts.utf8, &file.path, 1, 0)? {
+        let bytes = Arc::new(read_file(file, hasher, &mut set)?);
+        read.push((file, origin, labels, bytes));
+    }
+    let texts: Vec<Result<Decoded>> = read
+        .par_iter()
+        .map(|(file, origin, _, bytes)| {
+            if let Some(text) = document::full_text(&opts.documents, Arc::clone(bytes), origin) {
+                return text.map(Decoded::Text);
+            }
+            check_utf8(bytes, opts.utf8, &file.path)?;
+            decode(bytes.to_vec(), opts.utf8, &file.path, 1, 0)
+        })
+        .collect();
+    for ((_, origin, labels, _), text) in read.into_iter().zip(texts) {
+        let text = match text? {
             Decoded::Text(s) => s,
             Decoded::Skip => {
                 set.skipped += 1;
@@ -427,6 +447,7 @@ mod tests {
             format: DataFormat::ComprehendCsv,
             labels,
             utf8: Utf8Policy::Error,
+            documents: document::Reader::new(Default::default(), Default::default()),
         }
     }
 

@@ -5,6 +5,7 @@
 //! would. What the URI means (local, real S3, a mapped S3 root) is `location`'s decision.
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::mmap::{FileBytes, LineChunkReader, LineSource, MmapChoice};
@@ -32,6 +33,21 @@ impl InputFile {
                 .map(FileBytes::Owned)
                 .map_err(|e| std::io::Error::other(e.to_string())),
             None => FileBytes::open(&self.path, mmap),
+        }
+    }
+
+    /// The first `n` bytes (fewer when the file is shorter), to recognise its format.
+    pub fn head(&self, n: usize) -> std::io::Result<Vec<u8>> {
+        let n = n.min(self.len as usize);
+        match &self.remote {
+            Some(obj) => s3::read_range(&obj.uri, 0..n as u64)
+                .map_err(|e| std::io::Error::other(e.to_string())),
+            None => {
+                let mut head = Vec::with_capacity(n);
+                std::io::Read::take(fs::File::open(&self.path)?, n as u64)
+                    .read_to_end(&mut head)?;
+                Ok(head)
+            }
         }
     }
 

@@ -49,6 +49,12 @@ impl Deref for FileBytes {
     }
 }
 
+impl AsRef<[u8]> for FileBytes {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
 impl FileBytes {
     /// Tells the kernel the process is done with `range` of a mapped file, so resident memory
     /// stays flat however large the input (the pages stay in the page cache). No-op for read

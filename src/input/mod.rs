@@ -1,9 +1,11 @@
 //! Input: which files a URI names (`listing`, with S3's prefix semantics), how their bytes are
 //! obtained (`mmap`: memory map with a read fallback, `guard`: surviving files truncated under a
 //! map), how they are cut into documents (`split`), and labelled training data (`csv`,
-//! `labeled`). Nothing here tokenizes or scores.
+//! `labeled`), and semi-structured documents (`document`: PDF, Word, images, Textract JSON into
+//! pages of text). Nothing here tokenizes or scores.
 
 pub mod csv;
+pub mod document;
 pub mod guard;
 pub mod labeled;
 pub mod listing;

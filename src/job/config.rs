@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::aws::{self, Identity};
 use crate::error::{Error, Param, Result};
+use crate::input::document::{Limits, Ocr, ReaderConfig};
 use crate::input::{MmapChoice, SplitMode, Utf8Policy};
 use crate::location;
 use crate::output::jsonl::{FileLine, JsonStyle};
@@ -25,7 +26,14 @@ pub struct ClassifyConfig {
     pub identity: Identity,
     pub utf8: Utf8Policy,
     pub max_line_bytes: u64,
+    /// Largest plain-text ONE_DOC_PER_FILE document; documents have their own limits.
     pub max_file_bytes: u64,
+    /// Comprehend's `DocumentReaderConfig` as given (PDF, Word and images are read with the
+    /// defaults without one).
+    pub document_reader: Option<ReaderConfig>,
+    /// Sizes and pages of semi-structured documents.
+    pub document_limits: Limits,
+    pub ocr: Ocr,
     pub style: JsonStyle,
     pub file_line: FileLine,
     pub compression_level: u32,
@@ -85,6 +93,15 @@ impl Shard {
 }
 
 impl ClassifyConfig {
+    /// The reader of semi-structured documents this job uses.
+    pub fn reader(&self) -> crate::input::document::Reader {
+        crate::input::document::Reader {
+            config: self.document_reader.clone().unwrap_or_default(),
+            limits: self.document_limits,
+            ocr: self.ocr.clone(),
+        }
+    }
+
     /// A job with Comprehend's defaults: Comprehend's encoding rule and size limits, compact
     /// JSON with `"Line": "0"` for file documents, gzip level 6, memory maps where they pay.
     pub fn new(
@@ -104,6 +121,9 @@ impl ClassifyConfig {
             utf8: Utf8Policy::SkipRest,
             max_line_bytes: 1 << 20,
             max_file_bytes: 10 << 20,
+            document_reader: None,
+            document_limits: Limits::default(),
+            ocr: Ocr::default(),
             style: JsonStyle::Compact,
             file_line: FileLine::Zero,
             compression_level: 6,
@@ -143,6 +163,19 @@ impl ClassifyConfig {
         }
         if let Some(name) = &self.job_name {
             aws::check_job_name(name)?;
+        }
+        if let Some(reader) = &self.document_reader {
+            if self.split == SplitMode::OnePerLine {
+                return Err(Error::param(
+                    Param::DocumentReaderConfig,
+                    "with ONE_DOC_PER_LINE",
+                    "ONE_DOC_PER_FILE input (PDF, Word and image files are one document each)",
+                ));
+            }
+            reader.validate()?;
+        }
+        if self.document_limits.max_pages == 0 {
+            return Err(Error::param(Param::MaxPages, 0, "at least 1"));
         }
         location::check(&self.input_uri, self.s3_root.as_deref())?;
         location::check(&self.output_uri, self.s3_root.as_deref())?;

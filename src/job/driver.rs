@@ -105,6 +105,7 @@ fn run_units(
         files,
         file_json: files.iter().map(|f| json_string(&f.key)).collect(),
         cfg,
+        reader: cfg.reader(),
     };
     let total = listing.total_bytes();
     // Units are owned by the shard whose byte range holds their first byte. Every shard plans

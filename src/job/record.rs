@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::config::ClassifyConfig;
+use crate::input::document::ReaderConfig;
 
 /// Comprehend's `JobStatus`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +34,8 @@ impl JobStatus {
 pub struct InputDataConfig {
     pub s3_uri: String,
     pub input_format: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_reader_config: Option<ReaderConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,6 +118,7 @@ impl JobRecord {
             input_data_config: InputDataConfig {
                 s3_uri: cfg.input_uri.clone(),
                 input_format: cfg.split.as_str().into(),
+                document_reader_config: cfg.document_reader.clone(),
             },
             output_data_config: OutputDataConfig {
                 s3_uri: cfg.output_uri.clone(),
@@ -155,6 +159,7 @@ mod tests {
             input_data_config: InputDataConfig {
                 s3_uri: "in/".into(),
                 input_format: "ONE_DOC_PER_LINE".into(),
+                document_reader_config: None,
             },
             output_data_config: OutputDataConfig {
                 s3_uri: "out/".into(),

@@ -103,8 +103,15 @@ fn listing_digest(listing: &Listing) -> String {
 
 fn settings(cfg: &ClassifyConfig) -> String {
     format!(
-        "utf8={:?} max_line_bytes={} max_file_bytes={} style={:?} file_line={:?} unit_bytes={}",
-        cfg.utf8, cfg.max_line_bytes, cfg.max_file_bytes, cfg.style, cfg.file_line, cfg.unit_bytes
+        "utf8={:?} max_line_bytes={} max_file_bytes={} style={:?} file_line={:?} unit_bytes={} reader={:?} limits={:?}",
+        cfg.utf8,
+        cfg.max_line_bytes,
+        cfg.max_file_bytes,
+        cfg.style,
+        cfg.file_line,
+        cfg.unit_bytes,
+        cfg.document_reader,
+        cfg.document_limits
     )
 }
 
@@ -142,6 +149,7 @@ pub fn run_shard(
         input_data_config: InputDataConfig {
             s3_uri: cfg.input_uri.clone(),
             input_format: cfg.split.as_str().into(),
+            document_reader_config: cfg.document_reader.clone(),
         },
         output_prefix: cfg.output_uri.clone(),
         document_classifier_arn: classifier_arn(model_dir, &classifier, &cfg.identity),

@@ -203,6 +203,7 @@ mod tests {
             input_data_config: InputDataConfig {
                 s3_uri: "in/".into(),
                 input_format: "ONE_DOC_PER_LINE".into(),
+                document_reader_config: None,
             },
             output_data_config: OutputDataConfig {
                 s3_uri: "out/".into(),

@@ -99,6 +99,7 @@ impl TrainConfig {
                 },
             },
             utf8: self.utf8,
+            documents: crate::input::document::Reader::new(Default::default(), Default::default()),
         }
     }
 

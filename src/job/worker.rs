@@ -4,16 +4,19 @@
 //! the JSON lines into a buffer and deflates them. Workers keep their buffers across units
 //! (pooled by the driver), so memory stays flat however long the job runs.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
 
 use super::config::ClassifyConfig;
 use super::plan::Unit;
 use crate::error::Error;
+use crate::input::document::{self, Format, Opened, Page, Paged, Reader};
 use crate::input::split::LineIter;
 use crate::input::{InputFile, MmapChoice, SplitMode, Utf8Policy};
 use crate::model::{Classifier, ScoreScratch};
 use crate::output::archive::{CompressedChunk, Deflater};
-use crate::output::jsonl::{rank_into, FileLine, JsonlFormat};
+use crate::output::jsonl::{rank_into, FileLine, JsonlFormat, PageInfo};
 
 /// Error codes written in place of a result.
 pub const DOCUMENT_SIZE_EXCEEDED: &str = "DOCUMENT_SIZE_EXCEEDED";
@@ -39,6 +42,8 @@ pub struct Context<'a> {
     /// Each file's key, already a JSON string.
     pub file_json: Vec<String>,
     pub cfg: &'a ClassifyConfig,
+    /// Reads PDF, Word and image documents of ONE_DOC_PER_FILE jobs.
+    pub reader: Reader,
 }
 
 /// What one unit produced.
@@ -258,7 +263,8 @@ impl Worker {
         }
     }
 
-    /// A ONE_DOC_PER_FILE document: the whole file.
+    /// A ONE_DOC_PER_FILE document: the whole file, plain text or a semi-structured document
+    /// (recognised by its first bytes, each format with its own size limit).
     fn whole_file(&mut self, ctx: &Context, f: usize) {
         let line = match ctx.cfg.file_line {
             FileLine::Zero => Some(0),
@@ -266,22 +272,95 @@ impl Worker {
         };
         let info = &ctx.files[f];
         if info.len > ctx.cfg.max_file_bytes {
-            self.too_large(ctx, f, line, ctx.cfg.max_file_bytes);
-            return;
+            // Too big for text: read it only if it is a document within its own limit.
+            let format = match info.head(1024) {
+                Ok(head) => document::sniff(&head, &info.key),
+                Err(e) => return self.unreadable(ctx, f, line, e),
+            };
+            if matches!(format, Format::Text | Format::Unsupported(_)) {
+                return self.too_large(ctx, f, line, ctx.cfg.max_file_bytes);
+            }
         }
-        match info.read(ctx.cfg.mmap) {
-            Ok(data) => {
-                self.bytes += data.len() as u64;
-                let mark = self.mark();
-                if !data.is_empty() {
+        let data = match info.read(ctx.cfg.mmap) {
+            Ok(data) => Arc::new(data),
+            Err(e) => return self.unreadable(ctx, f, line, e),
+        };
+        self.bytes += data.len() as u64;
+        let mark = self.mark();
+        if !data.is_empty() {
+            match ctx.reader.open(Arc::clone(&data), &info.key) {
+                Opened::Text => {
                     self.document(ctx, f, line, &data, ctx.cfg.max_file_bytes);
                 }
-                if data.changed() {
-                    self.roll_back(mark);
-                    self.error(ctx, f, line, UNREADABLE_FILE, DOCUMENT_CHANGED);
+                Opened::Refused(failure) => {
+                    ctx.format.push_document_error(
+                        &mut self.out,
+                        &ctx.file_json[f],
+                        failure.code,
+                        &failure.message,
+                    );
+                    self.errors += 1;
                 }
+                Opened::Document(doc) => self.pages(ctx, f, doc.as_ref()),
             }
-            Err(e) => self.unreadable(ctx, f, line, e),
+        }
+        if data.changed() {
+            self.roll_back(mark);
+            self.error(ctx, f, line, UNREADABLE_FILE, DOCUMENT_CHANGED);
+        }
+    }
+
+    /// Every page of a document, a few at a time in parallel (so a long document never sits
+    /// whole in memory as text or images), written in page order.
+    fn pages(&mut self, ctx: &Context, f: usize, doc: &dyn Paged) {
+        let count = doc.page_count();
+        let batch = (rayon::current_num_threads() as u32 * 2).max(2);
+        let mut first = 1;
+        while first <= count {
+            let last = (first + batch - 1).min(count);
+            let pages: Vec<Page> = (first..=last)
+                .into_par_iter()
+                .map(|n| doc.page(n, &ctx.reader))
+                .collect();
+            for page in pages {
+                self.page(ctx, f, count, page);
+            }
+            first = last + 1;
+        }
+    }
+
+    /// One page's line: its classes, or its page-level error.
+    fn page(&mut self, ctx: &Context, f: usize, pages: u32, page: Page) {
+        let info = PageInfo {
+            number: page.number,
+            pages,
+            characters: page.characters(),
+            kind: page.kind.as_str(),
+        };
+        match &page.text {
+            Ok(text) => {
+                let c = ctx.classifier;
+                c.probabilities_into(text, &mut self.scratch, &mut self.probs);
+                rank_into(c.model.mode(), &self.probs, &mut self.ranked);
+                ctx.format.push_page(
+                    &mut self.out,
+                    &ctx.file_json[f],
+                    &info,
+                    &self.ranked,
+                    &self.probs,
+                );
+                self.predictions += 1;
+            }
+            Err(failure) => {
+                ctx.format.push_page_error(
+                    &mut self.out,
+                    &ctx.file_json[f],
+                    &info,
+                    failure.code,
+                    &failure.message,
+                );
+                self.errors += 1;
+            }
         }
     }
 }

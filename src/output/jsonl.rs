@@ -13,6 +13,15 @@
 //!
 //! Strings are escaped as Python's `json.dumps` does by default (`ensure_ascii`): everything outside
 //! printable ASCII becomes `\uXXXX`, so the file is pure ASCII whatever the labels and file names.
+//!
+//! Semi-structured documents (PDF, Word, images) get one line per page, keys sorted at every
+//! level as in Comprehend's documented example of such output:
+//!
+//! ```text
+//! {"Classes": [{"Name": "spam", "Page": 1, "Score": 0.9798}, ...], "DocumentMetadata": {"ExtractedCharacters": [{"Count": 152, "Page": 1}], "PageNumber": 1, "Pages": 2}, "DocumentType": [{"Page": 1, "Type": "NATIVE_PDF"}], "File": "a.pdf", "Version": "2023-03-20"}
+//! {"DocumentMetadata": {...}, "DocumentType": [...], "Errors": [{"ErrorCode": "PAGE_CHARACTERS_EXCEEDED", "ErrorMessage": "...", "Page": 2}], "File": "a.pdf", "Version": "2023-03-20"}
+//! {"ErrorCode": "PAGE_LIMIT_EXCEEDED", "ErrorMessage": "...", "File": "big.pdf"}
+//! ```
 
 use std::io::Write;
 
@@ -177,6 +186,156 @@ impl JsonlFormat {
     }
 }
 
+/// The `Version` of semi-structured output lines.
+pub const PAGE_FORMAT_VERSION: &str = "2023-03-20";
+
+/// What a page line says about its page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageInfo<'a> {
+    /// 1-based.
+    pub number: u32,
+    pub pages: u32,
+    pub characters: usize,
+    /// Comprehend's `DocumentType` value (`NATIVE_PDF`, ...).
+    pub kind: &'a str,
+}
+
+impl JsonlFormat {
+    fn brace(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(match self.style {
+            JsonStyle::Compact => b"{",
+            JsonStyle::Padded => b"{ ",
+        });
+    }
+
+    fn unbrace(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(match self.style {
+            JsonStyle::Compact => b"}",
+            JsonStyle::Padded => b" }",
+        });
+    }
+
+    /// `"DocumentMetadata": {...}, "DocumentType": [...], ` of a page line.
+    fn page_head(&self, out: &mut Vec<u8>, page: &PageInfo) {
+        out.extend_from_slice(b"\"DocumentMetadata\": ");
+        self.brace(out);
+        out.extend_from_slice(b"\"ExtractedCharacters\": [");
+        self.brace(out);
+        let _ = write!(
+            out,
+            "\"Count\": {}, \"Page\": {}",
+            page.characters, page.number
+        );
+        self.unbrace(out);
+        let _ = write!(
+            out,
+            "], \"PageNumber\": {}, \"Pages\": {}",
+            page.number, page.pages
+        );
+        self.unbrace(out);
+        out.extend_from_slice(b", \"DocumentType\": [");
+        self.brace(out);
+        let _ = write!(out, "\"Page\": {}, \"Type\": ", page.number);
+        push_json_string(out, page.kind);
+        self.unbrace(out);
+        out.extend_from_slice(b"], ");
+    }
+
+    fn page_tail(&self, out: &mut Vec<u8>, file_json: &str) {
+        out.extend_from_slice(b"\"File\": ");
+        out.extend_from_slice(file_json.as_bytes());
+    }
+
+    fn entries(&self, out: &mut Vec<u8>, page: u32, ranked: &[u32], probs: &[f64]) {
+        out.push(b'[');
+        for (n, &l) in ranked.iter().enumerate() {
+            if n > 0 {
+                out.extend_from_slice(b", ");
+            }
+            self.brace(out);
+            out.extend_from_slice(b"\"Name\": ");
+            out.extend_from_slice(self.labels[l as usize].as_bytes());
+            let _ = write!(out, ", \"Page\": {page}, \"Score\": ");
+            push_score(out, probs[l as usize]);
+            self.unbrace(out);
+        }
+        out.push(b']');
+    }
+
+    /// Appends the result line of one page of a semi-structured document.
+    pub fn push_page(
+        &self,
+        out: &mut Vec<u8>,
+        file_json: &str,
+        page: &PageInfo,
+        ranked: &[u32],
+        probs: &[f64],
+    ) {
+        self.brace(out);
+        if self.mode == Mode::MultiClass {
+            out.extend_from_slice(b"\"Classes\": ");
+            self.entries(out, page.number, ranked, probs);
+            out.extend_from_slice(b", ");
+        }
+        self.page_head(out, page);
+        self.page_tail(out, file_json);
+        if self.mode == Mode::MultiLabel {
+            out.extend_from_slice(b", \"Labels\": ");
+            self.entries(out, page.number, ranked, probs);
+        }
+        out.extend_from_slice(b", \"Version\": ");
+        push_json_string(out, PAGE_FORMAT_VERSION);
+        self.unbrace(out);
+        out.push(b'\n');
+    }
+
+    /// Appends the line of a page that could not be read, with its page-level error.
+    pub fn push_page_error(
+        &self,
+        out: &mut Vec<u8>,
+        file_json: &str,
+        page: &PageInfo,
+        code: &str,
+        message: &str,
+    ) {
+        self.brace(out);
+        self.page_head(out, page);
+        out.extend_from_slice(b"\"Errors\": [");
+        self.brace(out);
+        out.extend_from_slice(b"\"ErrorCode\": ");
+        push_json_string(out, code);
+        out.extend_from_slice(b", \"ErrorMessage\": ");
+        push_json_string(out, message);
+        let _ = write!(out, ", \"Page\": {}", page.number);
+        self.unbrace(out);
+        out.extend_from_slice(b"], ");
+        self.page_tail(out, file_json);
+        out.extend_from_slice(b", \"Version\": ");
+        push_json_string(out, PAGE_FORMAT_VERSION);
+        self.unbrace(out);
+        out.push(b'\n');
+    }
+
+    /// Appends the line of a semi-structured document refused as a whole.
+    pub fn push_document_error(
+        &self,
+        out: &mut Vec<u8>,
+        file_json: &str,
+        code: &str,
+        message: &str,
+    ) {
+        self.brace(out);
+        out.extend_from_slice(b"\"ErrorCode\": ");
+        push_json_string(out, code);
+        out.extend_from_slice(b", \"ErrorMessage\": ");
+        push_json_string(out, message);
+        out.extend_from_slice(b", ");
+        self.page_tail(out, file_json);
+        self.unbrace(out);
+        out.push(b'\n');
+    }
+}
+
 /// Ranks labels for output: MULTI_CLASS keeps the best 3; MULTI_LABEL the best 3 plus every
 /// further label at 0.5 or more. Ties go to the label that sorts first.
 pub fn rank_into(mode: Mode, probs: &[f64], ranked: &mut Vec<u32>) {
@@ -306,6 +465,75 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "{ \"File\": \"f\", \"Labels\": [{ \"Name\": \"ham\", \"Score\": 0.25 }] }\n"
         );
+    }
+
+    #[test]
+    fn page_lines_have_sorted_keys_and_parse() {
+        let labels = vec!["ham".to_string(), "spam".to_string()];
+        let f = JsonlFormat::new(
+            JsonStyle::Compact,
+            FileLine::Zero,
+            Mode::MultiClass,
+            &labels,
+        );
+        let page = PageInfo {
+            number: 2,
+            pages: 3,
+            characters: 120,
+            kind: "SCANNED_PDF",
+        };
+        let mut out = Vec::new();
+        f.push_page(&mut out, &json_string("a.pdf"), &page, &[1, 0], &[0.2, 0.8]);
+        f.push_page_error(
+            &mut out,
+            &json_string("a.pdf"),
+            &page,
+            "TEXTRACT_BAD_PAGE",
+            "bad",
+        );
+        f.push_document_error(
+            &mut out,
+            &json_string("b.pdf"),
+            "PAGE_LIMIT_EXCEEDED",
+            "too many",
+        );
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            r#"{"Classes": [{"Name": "spam", "Page": 2, "Score": 0.8}, {"Name": "ham", "Page": 2, "Score": 0.2}], "DocumentMetadata": {"ExtractedCharacters": [{"Count": 120, "Page": 2}], "PageNumber": 2, "Pages": 3}, "DocumentType": [{"Page": 2, "Type": "SCANNED_PDF"}], "File": "a.pdf", "Version": "2023-03-20"}"#
+        );
+        assert_eq!(
+            lines[1],
+            r#"{"DocumentMetadata": {"ExtractedCharacters": [{"Count": 120, "Page": 2}], "PageNumber": 2, "Pages": 3}, "DocumentType": [{"Page": 2, "Type": "SCANNED_PDF"}], "Errors": [{"ErrorCode": "TEXTRACT_BAD_PAGE", "ErrorMessage": "bad", "Page": 2}], "File": "a.pdf", "Version": "2023-03-20"}"#
+        );
+        assert_eq!(
+            lines[2],
+            r#"{"ErrorCode": "PAGE_LIMIT_EXCEEDED", "ErrorMessage": "too many", "File": "b.pdf"}"#
+        );
+        // Key order as Python's json.dumps(sort_keys=True) writes it, at every level.
+        fn sorted(v: &serde_json::Value) -> bool {
+            match v {
+                serde_json::Value::Object(m) => {
+                    let keys: Vec<&String> = m.keys().collect();
+                    keys.windows(2).all(|w| w[0] < w[1]) && m.values().all(sorted)
+                }
+                serde_json::Value::Array(a) => a.iter().all(sorted),
+                _ => true,
+            }
+        }
+        for l in &lines {
+            assert!(sorted(&serde_json::from_str(l).unwrap()), "{l}");
+        }
+        let m = JsonlFormat::new(JsonStyle::Padded, FileLine::Zero, Mode::MultiLabel, &labels);
+        let mut out = Vec::new();
+        m.push_page(&mut out, &json_string("a.pdf"), &page, &[1], &[0.2, 0.8]);
+        let line = String::from_utf8(out).unwrap();
+        assert!(
+            line.starts_with(r#"{ "DocumentMetadata": { "ExtractedCharacters": [{ "Count": 120"#),
+            "{line}"
+        );
+        assert!(line.contains(r#""File": "a.pdf", "Labels": [{ "Name": "spam", "Page": 2, "Score": 0.8 }], "Version""#), "{line}");
     }
 
     #[test]

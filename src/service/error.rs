@@ -11,6 +11,9 @@ use crate::error::{Error, Param};
 pub struct ApiError {
     pub code: &'static str,
     pub message: String,
+    /// `InvalidRequestException`'s `Detail.Reason` for a document refused as a whole (with
+    /// `Reason: INVALID_DOCUMENT`).
+    pub detail: Option<&'static str>,
 }
 
 impl ApiError {
@@ -18,6 +21,16 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            detail: None,
+        }
+    }
+
+    /// A document refused as a whole, as Comprehend answers it: `InvalidRequestException`
+    /// with `Reason: INVALID_DOCUMENT` and the cause in `Detail.Reason`.
+    pub fn invalid_document(detail: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            detail: Some(detail),
+            ..ApiError::invalid(message)
         }
     }
 
@@ -39,7 +52,11 @@ impl ApiError {
     }
 
     pub fn body(&self) -> serde_json::Value {
-        json!({"__type": self.code, "Message": self.message})
+        match self.detail {
+            Some(d) => json!({"__type": self.code, "Message": self.message,
+                              "Reason": "INVALID_DOCUMENT", "Detail": {"Reason": d}}),
+            None => json!({"__type": self.code, "Message": self.message}),
+        }
     }
 }
 
@@ -53,6 +70,9 @@ pub fn member(param: Param) -> &'static str {
         Param::InputUri => "InputDataConfig.S3Uri",
         Param::OutputUri => "OutputDataConfig.S3Uri",
         Param::InputFormat => "InputDataConfig.InputFormat",
+        Param::DocumentReaderConfig => "InputDataConfig.DocumentReaderConfig",
+        Param::FeatureTypes => "DocumentReaderConfig.FeatureTypes",
+        Param::MaxPages => "InputDataConfig",
         Param::Utf8Policy => "InputDataConfig",
         Param::MaxLineBytes | Param::MaxFileBytes => "InputDataConfig",
         Param::CompressionLevel => "OutputDataConfig",

@@ -209,6 +209,7 @@ impl Service {
         );
         cfg.job_name = record.job_name.clone();
         cfg.s3_root = self.cfg.s3_root.clone();
+        cfg.document_reader = record.input_data_config.document_reader_config.clone();
         Ok(cfg)
     }
 

@@ -8,6 +8,7 @@
 #[cfg(feature = "botocore")]
 mod api_model;
 mod classify;
+mod documents;
 mod faults;
 #[cfg(feature = "s3-server")]
 mod s3;

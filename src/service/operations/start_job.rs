@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{call, Caller};
 use crate::aws::{self, Identity};
+use crate::input::document::ReaderConfig;
 use crate::job::lifecycle::prepare;
 use crate::job::record::{JobRecord, JobStatus};
 use crate::job::ClassifyConfig;
@@ -29,7 +30,7 @@ struct Request {
 struct InputDataConfig {
     s3_uri: String,
     input_format: Option<String>,
-    document_reader_config: Option<Value>,
+    document_reader_config: Option<ReaderConfig>,
 }
 
 #[derive(Deserialize)]
@@ -63,11 +64,6 @@ pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, 
 }
 
 fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, ApiError> {
-    if req.input_data_config.document_reader_config.is_some() {
-        return Err(ApiError::invalid(
-            "DocumentReaderConfig (PDF, Word and image input) is not supported by docclass; send plain text",
-        ));
-    }
     if req.flywheel_arn.is_some() {
         return Err(ApiError::invalid(
             "FlywheelArn is not supported by docclass; pass DocumentClassifierArn",
@@ -122,6 +118,7 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
     );
     cfg.job_name = req.job_name;
     cfg.s3_root = service.cfg.s3_root.clone();
+    cfg.document_reader = req.input_data_config.document_reader_config;
     let mut record = prepare(&cfg, &model_dir, &service.store).map_err(ApiError::from)?;
     record.document_classifier_arn = classifier_arn;
     record.data_access_role_arn = Some(req.data_access_role_arn);
