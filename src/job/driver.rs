@@ -113,7 +113,14 @@ fn run_units(
     // the archive one process writes.
     let (lo, hi) = cfg.shard.map_or((0, u64::MAX), |s| s.bounds(total));
     let mut planner = Planner::new(cfg, files, lo);
-    let wave_len = (rayon::current_num_threads() * 4).max(8);
+    // Each wave ends when its slowest unit does; file units (OCR of a page takes seconds) come
+    // in longer waves so fewer of those ends leave cores idle. Line units hold their bytes
+    // until the wave is written, so their waves stay short.
+    let per_thread = match cfg.split {
+        SplitMode::OnePerFile => 16,
+        SplitMode::OnePerLine => 4,
+    };
+    let wave_len = (rayon::current_num_threads() * per_thread).max(8);
     let mut state = FileState {
         lines: vec![(0, false); files.len()],
         change_reported: vec![false; files.len()],

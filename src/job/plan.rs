@@ -98,6 +98,14 @@ pub fn next_mapped_piece(
     }
 }
 
+/// Whether a file's name says PDF, Word or image.
+fn named_like_a_document(key: &str) -> bool {
+    let ext = key.rsplit_once('.').map_or("", |(_, e)| e);
+    ["pdf", "docx", "png", "jpg", "jpeg", "tif", "tiff"]
+        .iter()
+        .any(|d| ext.eq_ignore_ascii_case(d))
+}
+
 /// What one planning step produced.
 enum Step {
     Unit((u64, Unit)),
@@ -193,10 +201,20 @@ impl<'a> Planner<'a> {
         start..self.next_file
     }
 
-    /// ONE_DOC_PER_FILE: the next group of whole files.
+    /// ONE_DOC_PER_FILE: the next group of whole files. A file named like a PDF, Word file or
+    /// image is a unit of its own: reading it (OCR above all) costs far more than its bytes
+    /// suggest, and units are what the cores share. The name only plans; content decides how
+    /// the file is read.
     fn file_group(&mut self) -> Step {
         let max = self.cfg.max_file_bytes;
-        let files = self.group(|f| Some(f.len.min(max)));
+        let unit = self.cfg.unit_bytes as u64;
+        let files = self.group(|f| {
+            Some(if named_like_a_document(&f.key) {
+                unit
+            } else {
+                f.len.min(max)
+            })
+        });
         Step::Unit((self.file_start[files.start], Unit::Files(files)))
     }
 

@@ -6,8 +6,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use rayon::prelude::*;
-
 use super::config::ClassifyConfig;
 use super::plan::Unit;
 use crate::error::Error;
@@ -310,19 +308,19 @@ impl Worker {
         }
     }
 
-    /// Every page of a document, a few at a time in parallel (so a long document never sits
-    /// whole in memory as text or images), written in page order.
+    /// Every page of a document, a range at a time in parallel (so a long document never sits
+    /// whole in memory as text or images), written in page order. Ranges grow with the square
+    /// root of the page count: each range costs a fresh parse of the document's page tree, and
+    /// holds only its own pages.
     fn pages(&mut self, ctx: &Context, f: usize, doc: &dyn Paged) {
         let count = doc.page_count();
-        let batch = (rayon::current_num_threads() as u32 * 2).max(2);
+        let batch = (rayon::current_num_threads() as u32 * 8)
+            .max(4 * (count as f64).sqrt() as u32)
+            .max(8);
         let mut first = 1;
         while first <= count {
             let last = (first + batch - 1).min(count);
-            let pages: Vec<Page> = (first..=last)
-                .into_par_iter()
-                .map(|n| doc.page(n, &ctx.reader))
-                .collect();
-            for page in pages {
+            for page in doc.pages(first..=last, &ctx.reader) {
                 self.page(ctx, f, count, page);
             }
             first = last + 1;

@@ -381,3 +381,67 @@ fn document_output_is_the_same_for_any_threads_and_shards() {
     let lines = prediction_values(&w.join("one/000000000000-CLN-d0c/output/output.tar.gz"));
     assert_eq!(of(&lines, "long.pdf").len(), 40);
 }
+
+#[test]
+fn a_model_trains_on_folders_of_documents() {
+    let w = Workdir::new();
+    let csv = fs::read_to_string(fixture("sms_small.csv")).unwrap();
+    for (i, row) in csv.lines().enumerate() {
+        let (label, text) = row.split_once(',').unwrap();
+        let text = text.trim_matches('"').to_string();
+        // Every other document a PDF, the rest Word documents.
+        if i % 2 == 0 {
+            w.write(
+                &format!("train/{label}/{i}.pdf"),
+                pdf_with_pages(1, |_| text.clone()),
+            );
+        } else {
+            let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            z.start_file(
+                "word/document.xml",
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+            let body = format!(
+                r#"<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>{}</w:t></w:r></w:p></w:body></w:document>"#,
+                text.replace('&', "&amp;").replace('<', "&lt;")
+            );
+            z.write_all(body.as_bytes()).unwrap();
+            w.write(
+                &format!("train/{label}/{i}.docx"),
+                z.finish().unwrap().into_inner(),
+            );
+        }
+    }
+    w.ok(&[
+        "train",
+        "--name",
+        "docs",
+        "--train",
+        "train/",
+        "--format",
+        "LABEL_FOLDERS",
+        "--n-features-log2",
+        "14",
+        "-q",
+    ]);
+    let meta: Value =
+        serde_json::from_slice(&fs::read(w.join("models/docs/model.json")).unwrap()).unwrap();
+    assert_eq!(meta["training_data"]["documents"], 24);
+    docs(&w, &["two-pages.pdf"]);
+    let m = w.join("models/docs").display().to_string();
+    let job = w.ok(&[
+        "classify",
+        "--input",
+        "in/",
+        "--input-format",
+        "ONE_DOC_PER_FILE",
+        "--model",
+        &m,
+        "--output",
+        "out/",
+        "-q",
+    ]);
+    let lines = prediction_values(&w.archive(&job));
+    assert_eq!([top(&lines[0]), top(&lines[1])], ["spam", "ham"]);
+}

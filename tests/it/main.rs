@@ -2,7 +2,8 @@
 //! running the real `docclass` binary on small fixtures in a fresh temporary folder, with the
 //! helpers of `util`. Features add the groups that need more than the repository:
 //! `s3-server` (`s3`: a real S3 server, s3s-fs) and `shared-data` (`shared_data`: the corpora in
-//! ../shared/data) and `botocore` (`api_model`: the API table against the installed botocore);
+//! ../shared/data), `ocr` (`ocr`: images and scans through the real Tesseract) and `botocore`
+//! (`api_model`: the API table against the installed botocore);
 //! each fails, never skips, when what it needs is missing.
 
 #[cfg(feature = "botocore")]
@@ -10,6 +11,8 @@ mod api_model;
 mod classify;
 mod documents;
 mod faults;
+#[cfg(feature = "ocr")]
+mod ocr;
 #[cfg(feature = "s3-server")]
 mod s3;
 mod service;

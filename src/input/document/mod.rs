@@ -16,8 +16,10 @@ pub mod ocr;
 mod pdf;
 mod textract;
 
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Param, Result};
@@ -283,6 +285,15 @@ pub trait Paged: Send + Sync {
     fn page_count(&self) -> u32;
     /// Reads page `number` (1-based) with the reader's settings.
     fn page(&self, number: u32, reader: &Reader) -> Page;
+    /// Reads the pages `numbers`, in parallel, in order. What a format keeps while reading
+    /// (parsed objects, fonts) lives only as long as the call, so reading a long document a
+    /// range at a time holds one range's worth.
+    fn pages(&self, numbers: RangeInclusive<u32>, reader: &Reader) -> Vec<Page> {
+        numbers
+            .into_par_iter()
+            .map(|n| self.page(n, reader))
+            .collect()
+    }
 }
 
 /// What `Reader::open` found.
@@ -403,8 +414,8 @@ pub fn full_text(reader: &Reader, bytes: Arc<FileBytes>, name: &str) -> Option<R
         Opened::Refused(f) => Some(Err(Error::data(name, format!("{}: {}", f.code, f.message)))),
         Opened::Document(doc) => {
             let mut text = String::new();
-            for n in 1..=doc.page_count() {
-                if let Ok(t) = doc.page(n, reader).text {
+            for page in doc.pages(1..=doc.page_count(), reader) {
+                if let Ok(t) = page.text {
                     text.push_str(&t);
                     text.push('\n');
                 }

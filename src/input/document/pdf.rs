@@ -6,6 +6,7 @@
 //! image is SCANNED_PDF and is rendered at its image's resolution and OCR'd. In
 //! FORCE_DOCUMENT_READ_ACTION mode every page is rendered and OCR'd.
 
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use hayro::hayro_interpret::font::{Glyph, GlyphRun};
@@ -16,13 +17,15 @@ use hayro::hayro_interpret::{
     ImageDrawProps, InterpreterCache, InterpreterSettings, SoftMask,
 };
 use hayro::hayro_syntax::page::Page as PdfPage;
+use hayro::hayro_syntax::Filter;
 use hayro::hayro_syntax::{LoadPdfError, Pdf, PdfData};
 use hayro::kurbo::{BezPath, Point, Rect};
 use hayro::vello_cpu::color::palette::css::WHITE;
 use hayro::{PixmapSettings, RenderCache, RenderSettings};
+use rayon::prelude::*;
 
 use super::layout::{self, Glyph as Positioned};
-use super::ocr::OcrImage;
+use super::ocr::{OcrImage, Word};
 use super::{guarded, DocumentType, Failure, Page, Paged, ReadMode, Reader};
 use super::{INVALID_DOCUMENT, TEXTRACT_BAD_PAGE};
 use crate::input::FileBytes;
@@ -36,13 +39,23 @@ const DEFAULT_DPI: f64 = 300.0;
 /// Largest rendering, in pixels (40 million: a 300-dpi page of 17 x 26 inches).
 const MAX_PIXELS: f64 = 40e6;
 
+/// A PDF read a range of pages at a time: each range parses the file anew (its cross-reference
+/// table and page tree, which is quick) and drops what its pages cached (decoded content,
+/// fonts) when done, so memory does not grow with the number of pages.
 pub struct PdfDocument {
-    pdf: Pdf,
+    bytes: Arc<FileBytes>,
+    pages: u32,
 }
 
 /// Opens a PDF: its cross-reference table and page tree, nothing more.
 pub fn open(bytes: Arc<FileBytes>) -> Result<Box<dyn Paged>, Failure> {
-    let pdf = guarded("PDF", || {
+    let pdf = parse(Arc::clone(&bytes))?;
+    let pages = pdf.pages().len() as u32;
+    Ok(Box::new(PdfDocument { bytes, pages }))
+}
+
+fn parse(bytes: Arc<FileBytes>) -> Result<Pdf, Failure> {
+    guarded("PDF", || {
         Pdf::new(PdfData::from(bytes)).map_err(|e| match e {
             LoadPdfError::Decryption(_) => Failure::new(
                 INVALID_DOCUMENT,
@@ -54,73 +67,97 @@ pub fn open(bytes: Arc<FileBytes>) -> Result<Box<dyn Paged>, Failure> {
             ),
         })
     })
-    .map_err(|f| Failure::new(INVALID_DOCUMENT, f.message))?;
-    Ok(Box::new(PdfDocument { pdf }))
+    .map_err(|f| Failure::new(INVALID_DOCUMENT, f.message))
 }
 
 impl Paged for PdfDocument {
     fn page_count(&self) -> u32 {
-        self.pdf.pages().len() as u32
+        self.pages
     }
 
     fn page(&self, number: u32, reader: &Reader) -> Page {
-        let page = &self.pdf.pages()[number as usize - 1];
-        // A page that names its content but whose content cannot be found or decoded is
-        // damaged (a truncated file keeps its page tree but loses its streams): say so rather
-        // than classify an empty page.
-        if page.raw().contains_key(b"Contents") && page.page_stream().is_none() {
+        self.pages(number..=number, reader).remove(0)
+    }
+
+    fn pages(&self, numbers: RangeInclusive<u32>, reader: &Reader) -> Vec<Page> {
+        match parse(Arc::clone(&self.bytes)) {
+            Ok(pdf) => numbers
+                .into_par_iter()
+                .map(|n| read_page(&pdf.pages()[n as usize - 1], n, reader))
+                .collect(),
+            Err(f) => numbers
+                .map(|number| Page {
+                    number,
+                    kind: DocumentType::NativePdf,
+                    text: Err(f.clone()),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One page: its text layer, or OCR of the page as the settings and the page ask.
+fn read_page(page: &PdfPage<'_>, number: u32, reader: &Reader) -> Page {
+    // A page that names its content but whose content cannot be found or decoded is
+    // damaged (a truncated file keeps its page tree but loses its streams): say so rather
+    // than classify an empty page.
+    if page.raw().contains_key(b"Contents") && page.page_stream().is_none() {
+        return Page {
+            number,
+            kind: DocumentType::NativePdf,
+            text: Err(Failure::new(
+                TEXTRACT_BAD_PAGE,
+                "The page's content is missing or damaged (the file may be truncated).",
+            )),
+        };
+    }
+    let seen = match guarded("page", || Ok(look(page))) {
+        Ok(seen) => seen,
+        Err(f) => {
             return Page {
                 number,
                 kind: DocumentType::NativePdf,
-                text: Err(Failure::new(
-                    TEXTRACT_BAD_PAGE,
-                    "The page's content is missing or damaged (the file may be truncated).",
-                )),
-            };
-        }
-        let seen = match guarded("page", || Ok(look(page))) {
-            Ok(seen) => seen,
-            Err(f) => {
-                return Page {
-                    number,
-                    kind: DocumentType::NativePdf,
-                    text: Err(f),
-                }
+                text: Err(f),
             }
-        };
-        let scanned = seen.characters() < SCAN_MAX_CHARACTERS && seen.images > 0;
-        let kind = if scanned {
-            DocumentType::ScannedPdf
-        } else {
-            DocumentType::NativePdf
-        };
-        if !scanned && reader.config.mode() == ReadMode::ServiceDefault {
-            return reader.finish(number, kind, layout::text_of(seen.glyphs));
         }
-        let dpi = seen
-            .image_dpi
-            .map_or(DEFAULT_DPI, |d| d.clamp(MIN_DPI, MAX_DPI));
-        let text = guarded("page", || {
-            let (width, height, pixels) = render(page, dpi)?;
-            let image = OcrImage::Gray {
-                width,
-                height,
-                pixels: &pixels,
-            };
-            let words = reader
+    };
+    let scanned = seen.characters() < SCAN_MAX_CHARACTERS && seen.images > 0;
+    let kind = if scanned {
+        DocumentType::ScannedPdf
+    } else {
+        DocumentType::NativePdf
+    };
+    if !scanned && reader.config.mode() == ReadMode::ServiceDefault {
+        return reader.finish(number, kind, layout::text_of(seen.glyphs));
+    }
+    let dpi = seen
+        .image_dpi
+        .map_or(DEFAULT_DPI, |d| d.clamp(MIN_DPI, MAX_DPI));
+    let text = guarded("page", || {
+        let ocr = |image: OcrImage| {
+            reader
                 .ocr
                 .words(image, Some(dpi as u32), None)
-                .map_err(|e| Failure::new(TEXTRACT_BAD_PAGE, e.to_string()))?;
-            Ok(reader.ocr_text(&words))
-        });
-        match text {
-            Ok(text) => reader.finish(number, kind, text),
-            Err(f) => Page {
-                number,
-                kind,
-                text: Err(f),
+                .map_err(|e| Failure::new(TEXTRACT_BAD_PAGE, e.to_string()))
+        };
+        // A scan that is one JPEG goes to OCR as it is stored: no rendering, no resampling.
+        let jpeg = if scanned { page_jpeg(page) } else { None };
+        let words = match jpeg {
+            Some(jpeg) => match ocr(OcrImage::Encoded(&jpeg)) {
+                Ok(words) => words,
+                Err(_) => ocr_rendered(page, dpi, &ocr)?,
             },
-        }
+            None => ocr_rendered(page, dpi, &ocr)?,
+        };
+        Ok(reader.ocr_text(&words))
+    });
+    match text {
+        Ok(text) => reader.finish(number, kind, text),
+        Err(f) => Page {
+            number,
+            kind,
+            text: Err(f),
+        },
     }
 }
 
@@ -180,14 +217,47 @@ impl<'a> Device<'a> for Seen {
     fn draw_image(&mut self, image: Image<'a, '_>, props: ImageDrawProps<'a>) {
         self.images += 1;
         let [a, b, c, d, _, _] = props.transform.as_coeffs();
-        // The image's unit square as placed on the page, in points.
-        let (w, h) = ((a * a + b * b).sqrt(), (c * c + d * d).sqrt());
-        let area = w * h;
-        if area > self.largest_image && w > 0.0 {
+        // The transform places the image's pixels on the page: one pixel is this many points.
+        let (px, py) = ((a * a + b * b).sqrt(), (c * c + d * d).sqrt());
+        let area = px * py * image.width() as f64 * image.height() as f64;
+        if area > self.largest_image && px > 0.0 {
             self.largest_image = area;
-            self.image_dpi = Some(image.width() as f64 / (w / 72.0));
+            self.image_dpi = Some(72.0 / px);
         }
     }
+}
+
+/// OCR of the page rendered in grey.
+fn ocr_rendered(
+    page: &PdfPage<'_>,
+    dpi: f64,
+    ocr: &dyn Fn(OcrImage) -> Result<Vec<Word>, Failure>,
+) -> Result<Vec<Word>, Failure> {
+    let (width, height, pixels) = render(page, dpi)?;
+    ocr(OcrImage::Gray {
+        width,
+        height,
+        pixels: &pixels,
+    })
+}
+
+/// The page's image as stored, when the page holds exactly one image and it is a JPEG (a
+/// complete JPEG file inside the PDF, as scanners write them).
+fn page_jpeg(page: &PdfPage<'_>) -> Option<Vec<u8>> {
+    let resources = page.resources();
+    let mut images = resources.x_objects.keys().filter_map(|name| {
+        let stream = resources.get_x_object(&name)?;
+        let subtype = stream
+            .dict()
+            .get::<hayro::hayro_syntax::object::Name>(b"Subtype")?;
+        (subtype.as_ref() == b"Image").then_some(stream)
+    });
+    let image = images.next()?;
+    if images.next().is_some() {
+        return None;
+    }
+    let filters = image.filters();
+    (filters.len() == 1 && filters[0] == Filter::DctDecode).then(|| image.raw_data().into_owned())
 }
 
 /// Interprets a page without drawing it.

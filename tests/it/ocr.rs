@@ -1,0 +1,115 @@
+//! Images and scans through the real Tesseract (`tesseract-ocr`, `tesseract-ocr-eng`, installed
+//! by `.ci/run`; `--features ocr`). Fails, never skips, when the engine is missing.
+
+use std::fs;
+
+use serde_json::Value;
+
+use crate::util::{fixture, prediction_values, repo, Workdir};
+
+fn job(w: &Workdir, extra: &[&str]) -> Vec<Value> {
+    let status = std::process::Command::new("tesseract")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success());
+    assert!(
+        matches!(status, Ok(true)),
+        "these tests need Tesseract: apt-get install tesseract-ocr tesseract-ocr-eng"
+    );
+    let m = repo().join("models/spam-ham").display().to_string();
+    let mut args = vec![
+        "classify",
+        "--input",
+        "in/",
+        "--input-format",
+        "ONE_DOC_PER_FILE",
+        "--model",
+        &m,
+        "--output",
+        "out/",
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let job = w.ok(&args);
+    prediction_values(&w.archive(&job))
+}
+
+fn docs(w: &Workdir, names: &[&str]) {
+    for n in names {
+        w.write(
+            &format!("in/{n}"),
+            fs::read(fixture(&format!("docs/{n}"))).unwrap(),
+        );
+    }
+}
+
+/// (file, page, type, top class) of every line.
+fn summary(lines: &[Value]) -> Vec<(String, u64, String, String)> {
+    lines
+        .iter()
+        .map(|l| {
+            (
+                l["File"].as_str().unwrap().to_string(),
+                l["DocumentMetadata"]["PageNumber"].as_u64().unwrap(),
+                l["DocumentType"][0]["Type"].as_str().unwrap().to_string(),
+                l["Classes"][0]["Name"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn images_and_scans_are_read_by_ocr() {
+    let w = Workdir::new();
+    docs(&w, &["ham.jpg", "pages.tiff", "scanned.pdf", "spam.png"]);
+    let s = |f: &str, p, t: &str, c: &str| (f.to_string(), p, t.to_string(), c.to_string());
+    assert_eq!(
+        summary(&job(&w, &[])),
+        vec![
+            s("ham.jpg", 1, "IMAGE", "ham"),
+            s("pages.tiff", 1, "IMAGE", "spam"),
+            s("pages.tiff", 2, "IMAGE", "ham"),
+            s("scanned.pdf", 1, "SCANNED_PDF", "spam"),
+            s("scanned.pdf", 2, "SCANNED_PDF", "ham"),
+            s("spam.png", 1, "IMAGE", "spam"),
+        ]
+    );
+}
+
+#[test]
+fn forced_ocr_reads_native_pages_as_images_and_analyze_lays_out_tables() {
+    let w = Workdir::new();
+    docs(&w, &["two-pages.pdf", "spam.png"]);
+    let forced = job(
+        &w,
+        &[
+            "--document-read-action",
+            "TEXTRACT_DETECT_DOCUMENT_TEXT",
+            "--document-read-mode",
+            "FORCE_DOCUMENT_READ_ACTION",
+        ],
+    );
+    let pdf: Vec<_> = summary(&forced)
+        .into_iter()
+        .filter(|l| l.0 == "two-pages.pdf")
+        .collect();
+    assert_eq!(pdf.len(), 2);
+    assert_eq!(
+        (pdf[0].2.as_str(), pdf[0].3.as_str()),
+        ("NATIVE_PDF", "spam")
+    );
+    assert_eq!(pdf[1].3, "ham");
+    // OCR'd text differs a little from the text layer: the page's character count shows it
+    // went through OCR, and it is close to the text layer's.
+    let analyzed = job(
+        &w,
+        &[
+            "--document-read-action",
+            "TEXTRACT_ANALYZE_DOCUMENT",
+            "--feature-types",
+            "TABLES,FORMS",
+        ],
+    );
+    assert_eq!(summary(&analyzed).len(), 3);
+    assert!(analyzed.iter().all(|l| l.get("Errors").is_none()));
+}
