@@ -58,6 +58,13 @@ impl Identity {
         }
     }
 
+    pub fn endpoint_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:comprehend:{}:{}:document-classifier-endpoint/{name}",
+            self.region, self.account
+        )
+    }
+
     pub fn job_arn(&self, job_id: &str) -> String {
         format!(
             "arn:aws:comprehend:{}:{}:document-classification-job/{job_id}",

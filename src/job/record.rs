@@ -42,6 +42,8 @@ pub struct InputDataConfig {
 #[serde(rename_all = "PascalCase")]
 pub struct OutputDataConfig {
     pub s3_uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
 }
 
 /// Counters and facts docclass adds to a job record.
@@ -100,6 +102,10 @@ pub struct JobRecord {
     pub output_data_config: OutputDataConfig,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_access_role_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_kms_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_config: Option<serde_json::Value>,
     pub docclass: DocclassInfo,
 }
 
@@ -122,8 +128,11 @@ impl JobRecord {
             },
             output_data_config: OutputDataConfig {
                 s3_uri: cfg.output_uri.clone(),
+                kms_key_id: None,
             },
             data_access_role_arn: None,
+            volume_kms_key_id: None,
+            vpc_config: None,
             docclass: DocclassInfo {
                 pid: None,
                 model_path: model_dir.display().to_string(),
@@ -163,8 +172,11 @@ mod tests {
             },
             output_data_config: OutputDataConfig {
                 s3_uri: "out/".into(),
+                kms_key_id: None,
             },
             data_access_role_arn: None,
+            volume_kms_key_id: None,
+            vpc_config: None,
             docclass: DocclassInfo::default(),
         };
         let v = serde_json::to_value(&r).unwrap();

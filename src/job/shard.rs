@@ -242,8 +242,11 @@ pub fn merge(cfg: &MergeConfig, store: &JobStore) -> Result<JobRecord> {
         input_data_config: first.input_data_config.clone(),
         output_data_config: OutputDataConfig {
             s3_uri: archive_uri,
+            kms_key_id: None,
         },
         data_access_role_arn: None,
+        volume_kms_key_id: None,
+        vpc_config: None,
         docclass: DocclassInfo {
             model_path: first.model_path.clone(),
             counts,

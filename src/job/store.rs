@@ -207,8 +207,11 @@ mod tests {
             },
             output_data_config: OutputDataConfig {
                 s3_uri: "out/".into(),
+                kms_key_id: None,
             },
             data_access_role_arn: None,
+            volume_kms_key_id: None,
+            vpc_config: None,
             docclass: DocclassInfo {
                 pid: Some(pid),
                 ..DocclassInfo::default()

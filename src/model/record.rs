@@ -37,7 +37,15 @@ pub struct ClassifierRecord {
     pub output_data_config: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classifier_metadata: Option<ClassifierMetadata>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_access_role_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_kms_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_config: Option<serde_json::Value>,
     pub mode: Mode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_kms_key_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_name: Option<String>,
 }
@@ -80,7 +88,11 @@ impl ClassifierRecord {
             input_data_config,
             output_data_config,
             classifier_metadata: None,
+            data_access_role_arn: None,
+            volume_kms_key_id: None,
+            vpc_config: None,
             mode,
+            model_kms_key_id: None,
             version_name,
         }
     }

@@ -1,7 +1,10 @@
-//! The model registry: a folder (default `./models`) holding one folder per classifier,
-//! `<root>/<name>` or `<root>/<name>/version/<version>`, mirroring the classifier ARN. Each holds
-//! the model files plus `classifier.json`, Comprehend's `DocumentClassifierProperties` record
-//! (status, times, ARN). A model is addressed by its folder path, its bare name, or its ARN.
+//! The model registry: a folder (default `./models`) holding one folder per classifier. Shared
+//! models (trained by the CLI, shipped) live at `<root>/<name>` or
+//! `<root>/<name>/version/<version>` and answer to their name in every region; classifiers the
+//! service creates belong to their ARN's account and region, at
+//! `<root>/<account>/<region>/<name>[/version/<version>]`. Each folder holds the model files plus
+//! `classifier.json`, Comprehend's `DocumentClassifierProperties` record. A model is addressed
+//! by its folder path, its bare name, or its ARN (the service: its ARN only).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,6 +18,8 @@ use crate::error::{Error, Result};
 pub struct Registry {
     pub root: PathBuf,
     pub identity: Identity,
+    /// New classifiers go to the identity's account and region (the service's classifiers).
+    pub scoped: bool,
 }
 
 impl Registry {
@@ -22,16 +27,47 @@ impl Registry {
         Registry {
             root: root.into(),
             identity,
+            scoped: false,
         }
     }
 
-    /// The folder of classifier `name` (and `version`).
+    /// The same registry, writing classifiers into the identity's account and region.
+    pub fn scoped(mut self) -> Self {
+        self.scoped = true;
+        self
+    }
+
+    /// The folder of classifier `name` (and `version`): in the identity's account and region
+    /// when scoped, else shared.
     pub fn folder_for(&self, name: &str, version: Option<&str>) -> PathBuf {
-        let base = self.root.join(name);
+        let base = if self.scoped {
+            self.root
+                .join(&self.identity.account)
+                .join(&self.identity.region)
+                .join(name)
+        } else {
+            self.root.join(name)
+        };
         match version {
             Some(v) => base.join("version").join(v),
             None => base,
         }
+    }
+
+    /// The model folder an ARN names: its account and region's classifier, else a shared model
+    /// of that name (and version). Never a path outside the registry: the ARN's parts are
+    /// checked names.
+    pub fn resolve_arn(&self, arn: &ClassifierArn) -> Option<PathBuf> {
+        let identity = Identity {
+            region: arn.region.clone(),
+            account: arn.account.clone(),
+        };
+        let scoped = Registry::new(self.root.clone(), identity).scoped();
+        let shared = Registry::new(self.root.clone(), self.identity.clone());
+        [scoped, shared]
+            .iter()
+            .map(|r| r.folder_for(&arn.name, arn.version.as_deref()))
+            .find(|dir| dir.join(ModelFiles::META).is_file())
     }
 
     /// Finds the model folder for a path, a bare classifier name, or a classifier ARN.
@@ -42,11 +78,7 @@ impl Registry {
         };
         if target.starts_with("arn:") {
             let arn = ClassifierArn::parse(target)?;
-            let dir = self.folder_for(&arn.name, arn.version.as_deref());
-            if dir.join(ModelFiles::META).is_file() {
-                return Ok(dir);
-            }
-            return Err(not_found());
+            return self.resolve_arn(&arn).ok_or_else(not_found);
         }
         let as_path = Path::new(target);
         if as_path.join(ModelFiles::META).is_file() {
@@ -59,7 +91,7 @@ impl Registry {
         Err(not_found())
     }
 
-    /// Every model folder in the registry, sorted by path.
+    /// Every model folder in the registry, shared and scoped, sorted by path.
     pub fn list(&self) -> Result<Vec<PathBuf>> {
         let mut out = Vec::new();
         if !self.root.is_dir() {
@@ -68,19 +100,47 @@ impl Registry {
         let entries = fs::read_dir(&self.root).map_err(|e| Error::io(&self.root, e))?;
         for entry in entries.flatten() {
             let dir = entry.path();
-            if dir.join(ModelFiles::META).is_file() {
-                out.push(dir.clone());
-            }
-            if let Ok(versions) = fs::read_dir(dir.join("version")) {
-                for v in versions.flatten() {
-                    if v.path().join(ModelFiles::META).is_file() {
-                        out.push(v.path());
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.len() == 12 && name.bytes().all(|b| b.is_ascii_digit()) && !has_model(&dir) {
+                // <account>/<region>/<name>
+                for region in subfolders(&dir) {
+                    for model in subfolders(&region) {
+                        push_with_versions(&model, &mut out);
                     }
                 }
+            } else {
+                push_with_versions(&dir, &mut out);
             }
         }
         out.sort();
         Ok(out)
+    }
+}
+
+fn has_model(dir: &Path) -> bool {
+    dir.join(ModelFiles::META).is_file()
+}
+
+fn subfolders(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .map(|e| {
+            e.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A classifier's folder and its versions' folders, those that hold a model.
+fn push_with_versions(dir: &Path, out: &mut Vec<PathBuf>) {
+    if has_model(dir) {
+        out.push(dir.to_path_buf());
+    }
+    for v in subfolders(&dir.join("version")) {
+        if has_model(&v) {
+            out.push(v);
+        }
     }
 }
 
@@ -105,6 +165,19 @@ mod tests {
         assert!(reg
             .resolve(&reg.identity.classifier_arn("spam", None))
             .is_err());
-        assert_eq!(reg.list().unwrap(), vec![dir]);
+        assert_eq!(reg.list().unwrap(), vec![dir.clone()]);
+        // A classifier of one account and region: found by its ARN, listed, and not by the
+        // same name in another region.
+        let west = Identity::new("us-west-2", "111122223333").unwrap();
+        let scoped = Registry::new(d.path(), west.clone()).scoped();
+        let own = scoped.folder_for("spam", None);
+        fs::create_dir_all(&own).unwrap();
+        fs::write(own.join(ModelFiles::META), "{}").unwrap();
+        assert!(own.starts_with(d.path().join("111122223333/us-west-2")));
+        let arn = ClassifierArn::parse(&west.classifier_arn("spam", None)).unwrap();
+        assert_eq!(reg.resolve_arn(&arn), Some(own.clone()));
+        let east = ClassifierArn::parse(&Identity::default().classifier_arn("spam", None)).unwrap();
+        assert_eq!(reg.resolve_arn(&east), None);
+        assert_eq!(reg.list().unwrap(), vec![own, dir]);
     }
 }

@@ -7,8 +7,10 @@
 //!   typed request and response shapes;
 //! * `resources`: what an ARN names (registry, pending classifiers), for every operation;
 //! * `runtime`: shared state, the queue and worker pool that run jobs and trainings, recovery;
-//!   `models` (loaded models), `pending` (classifiers being trained), `paging`, `error`.
+//!   `models` (loaded models), `pending` (classifiers being trained), `endpoints`, `tags`,
+//!   `views` (records as clients see them), `paging`, `error`.
 
+pub mod endpoints;
 pub mod error;
 pub mod models;
 pub mod operations;
@@ -17,6 +19,8 @@ pub mod pending;
 pub mod resources;
 pub mod runtime;
 pub mod sigv4;
+pub mod tags;
+pub mod views;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! Classifiers the service has accepted but not (or not successfully) trained: one
-//! `DocumentClassifierProperties` record each in `<state-dir>/classifiers/<name>[@<version>].json`,
+//! `DocumentClassifierProperties` record each in
+//! `<state-dir>/classifiers/<account>-<region>-<name>[@<version>].json`,
 //! SUBMITTED, TRAINING, STOP_REQUESTED, STOPPED or IN_ERROR. A classifier that finishes training
 //! moves to the model registry and its record here is removed.
 
@@ -7,6 +8,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use crate::atomic::write_atomic;
+use crate::aws::ClassifierArn;
 use crate::error::{Error, Result};
 use crate::model::ClassifierRecord;
 
@@ -23,11 +25,12 @@ impl PendingClassifiers {
         Ok(PendingClassifiers { dir })
     }
 
-    /// The key of classifier `name` (and `version`).
-    pub fn key(name: &str, version: Option<&str>) -> String {
-        match version {
-            Some(v) => format!("{name}@{v}"),
-            None => name.to_string(),
+    /// The key of a classifier: its account, region, name and version.
+    pub fn key(arn: &ClassifierArn) -> String {
+        let base = format!("{}-{}-{}", arn.account, arn.region, arn.name);
+        match &arn.version {
+            Some(v) => format!("{base}@{v}"),
+            None => base,
         }
     }
 

@@ -9,9 +9,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
+use super::endpoints::{EndpointRecord, EndpointStore};
 use super::error::ApiError;
 use super::models::ModelCache;
 use super::pending::PendingClassifiers;
+use super::tags::TagStore;
 use crate::aws::{self, ClassifierArn, Identity};
 use crate::input::labeled::{DataFormat, ManifestSpec};
 use crate::job::lifecycle::execute;
@@ -89,10 +91,14 @@ pub struct Service {
     pub cfg: ServiceConfig,
     pub store: JobStore,
     pub pending: PendingClassifiers,
+    pub endpoints: EndpointStore,
+    pub tags: TagStore,
     pub models: ModelCache,
     queue: WorkQueue,
     /// Serialises read-check-write sequences on records (idempotency, duplicate names).
     records: Mutex<()>,
+    /// The service itself, for work it starts in the background.
+    this: std::sync::Weak<Service>,
 }
 
 impl Service {
@@ -102,15 +108,25 @@ impl Service {
         let store = JobStore::new(cfg.state_dir.join("jobs"));
         fs::create_dir_all(store.dir()).map_err(|e| crate::Error::io(store.dir(), e))?;
         let pending = PendingClassifiers::open(cfg.state_dir.join("classifiers"))?;
-        let service = Arc::new(Service {
+        let endpoints = EndpointStore::open(cfg.state_dir.join("endpoints"))?;
+        let tags = TagStore::new(cfg.state_dir.join("tags.json"));
+        let service = Arc::new_cyclic(|this| Service {
             cfg,
             store,
             pending,
+            endpoints,
+            tags,
             models: ModelCache::default(),
             queue: WorkQueue::default(),
             records: Mutex::new(()),
+            this: this.clone(),
         });
         service.recover()?;
+        for e in service.endpoints.all() {
+            if matches!(e.status.as_str(), "CREATING" | "UPDATING" | "DELETING") {
+                Arc::clone(&service).settle_endpoint(e);
+            }
+        }
         for _ in 0..service.cfg.concurrency.max(1) {
             let s = Arc::clone(&service);
             std::thread::spawn(move || s.worker());
@@ -144,6 +160,79 @@ impl Service {
         Ok(())
     }
 
+    /// Text for a client: host folders behind `s3://` URIs (the S3 root), the model registry
+    /// and the service's state are never named in a response.
+    pub fn public(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        if let Some(root) = &self.cfg.s3_root {
+            out = out.replace(&format!("{}/", root.display()), "s3://");
+        }
+        let registry = self.cfg.registry.root.display().to_string();
+        let state = self.cfg.state_dir.display().to_string();
+        for (path, what) in [(registry, "<model registry>"), (state, "<service state>")] {
+            if !path.is_empty() && path != "." {
+                out = out.replace(&path, what);
+            }
+        }
+        out
+    }
+
+    /// Finishes an endpoint's change in the background: CREATING or UPDATING become IN_SERVICE
+    /// once the model loads (FAILED if it cannot), DELETING goes away.
+    pub fn settle_endpoint(self: Arc<Self>, rec: EndpointRecord) {
+        std::thread::spawn(move || {
+            let mut rec = rec;
+            if rec.status == "DELETING" {
+                self.endpoints.remove(&rec);
+                self.tags.forget(&rec.endpoint_arn);
+                return;
+            }
+            let target = rec
+                .desired_model_arn
+                .clone()
+                .unwrap_or(rec.model_arn.clone());
+            let loaded = ClassifierArn::parse(&target)
+                .ok()
+                .and_then(|arn| self.cfg.registry.resolve_arn(&arn))
+                .ok_or_else(|| format!("The model {target} is not a trained classifier."))
+                .and_then(|dir| {
+                    self.models
+                        .get(&dir)
+                        .map_err(|e| self.public(&e.to_string()))
+                });
+            // A delete that arrived meanwhile wins.
+            if let Some(now) = self.endpoint_now(&rec) {
+                if now.status == "DELETING" {
+                    return;
+                }
+            }
+            match loaded {
+                Ok(_) => {
+                    rec.model_arn = target;
+                    rec.desired_model_arn = None;
+                    rec.current_inference_units = rec.desired_inference_units;
+                    if let Some(role) = rec.desired_data_access_role_arn.take() {
+                        rec.data_access_role_arn = Some(role);
+                    }
+                    rec.status = "IN_SERVICE".into();
+                    rec.message = None;
+                }
+                Err(message) => {
+                    rec.status = "FAILED".into();
+                    rec.message = Some(message);
+                }
+            }
+            rec.last_modified_time = aws::now_epoch();
+            let _ = self.endpoints.save(&rec);
+        });
+    }
+
+    fn endpoint_now(&self, rec: &EndpointRecord) -> Option<EndpointRecord> {
+        let p: Vec<&str> = rec.endpoint_arn.splitn(6, ':').collect();
+        let name = p.get(5)?.strip_prefix("document-classifier-endpoint/")?;
+        self.endpoints.load(p.get(4)?, p.get(3)?, name)
+    }
+
     /// Answers one operation (see `operations::handle`).
     pub fn handle(
         &self,
@@ -152,6 +241,13 @@ impl Service {
         region: &str,
     ) -> Result<serde_json::Value, ApiError> {
         super::operations::handle(self, op, body, region)
+    }
+
+    /// The service, shared, for work started in the background.
+    pub fn this(&self) -> Arc<Service> {
+        self.this
+            .upgrade()
+            .expect("the service lives while it answers")
     }
 
     /// Holds the records lock: read-check-write sequences on records run one at a time.
@@ -313,7 +409,8 @@ impl Service {
 
     /// The training a pending record asks for, run to a model in the registry.
     fn train_from_record(&self, rec: &ClassifierRecord) -> Result<PathBuf, String> {
-        let arn = ClassifierArn::parse(&rec.document_classifier_arn).map_err(|e| e.to_string())?;
+        let arn = ClassifierArn::parse(&rec.document_classifier_arn)
+            .map_err(|e| self.public(&e.to_string()))?;
         let input = &rec.input_data_config;
         let get = |k: &str| input.get(k).and_then(|v| v.as_str()).map(str::to_string);
         let local = |u: Option<String>| -> Result<Option<String>, String> {
@@ -332,7 +429,8 @@ impl Service {
                 region: arn.region.clone(),
                 account: arn.account.clone(),
             },
-        );
+        )
+        .scoped();
         let mut config = TrainConfig::new(&arn.name, registry);
         config.version = arn.version.clone();
         config.train_uri = local(get("S3Uri"))?;
@@ -353,10 +451,14 @@ impl Service {
         };
         config.input_data_config = rec.input_data_config.clone();
         config.output_data_config = rec.output_data_config.clone();
-        let out = train::train(&config, &mut |_| {}).map_err(|e| e.to_string())?;
-        // Keep the submission time the client saw.
+        let out = train::train(&config, &mut |_| {}).map_err(|e| self.public(&e.to_string()))?;
+        // Keep what the client saw and gave: submission time, role, keys, network.
         let mut record = out.record;
         record.submit_time = rec.submit_time;
+        record.data_access_role_arn = rec.data_access_role_arn.clone();
+        record.volume_kms_key_id = rec.volume_kms_key_id.clone();
+        record.vpc_config = rec.vpc_config.clone();
+        record.model_kms_key_id = rec.model_kms_key_id.clone();
         record.save(&out.dir).map_err(|e| e.to_string())?;
         Ok(out.dir)
     }

@@ -59,8 +59,8 @@ class Server:
         assert s3_uri.startswith("s3://")
         return self.s3 / s3_uri[len("s3://"):]
 
-    def client(self, secret=SECRET, key=KEY, config=None):
-        return boto3.client("comprehend", endpoint_url=self.endpoint, region_name=REGION,
+    def client(self, secret=SECRET, key=KEY, config=None, region=REGION):
+        return boto3.client("comprehend", endpoint_url=self.endpoint, region_name=region,
                             aws_access_key_id=key, aws_secret_access_key=secret, config=config)
 
     def cli(self, *args, secret=SECRET):

@@ -257,7 +257,6 @@ fn service_response_shapes() {
         ".DocumentClassificationJobProperties.SubmitTime" => "[time]",
         ".DocumentClassificationJobProperties.EndTime" => "[time]",
         ".DocumentClassificationJobProperties.OutputDataConfig.S3Uri" => redact,
-        ".DocumentClassificationJobProperties.Docclass" => "[docclass]",
     });
     let classified = call(
         "ClassifyDocument",
@@ -265,6 +264,32 @@ fn service_response_shapes() {
                "EndpointArn": "arn:aws:comprehend:us-west-2:111122223333:document-classifier-endpoint/spam-ham"}),
     );
     insta::assert_json_snapshot!("classify_document", classified);
+    let endpoint = call(
+        "CreateEndpoint",
+        json!({"EndpointName": "sms", "ModelArn": classifier, "DesiredInferenceUnits": 1,
+               "Tags": [{"Key": "team", "Value": "mail"}]}),
+    );
+    let endpoint_arn = endpoint["EndpointArn"].as_str().unwrap().to_string();
+    let mut described_endpoint = json!(null);
+    for _ in 0..200 {
+        described_endpoint = call("DescribeEndpoint", json!({"EndpointArn": endpoint_arn}));
+        if described_endpoint["EndpointProperties"]["Status"] == "IN_SERVICE" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    insta::assert_json_snapshot!("describe_endpoint", described_endpoint, {
+        ".EndpointProperties.CreationTime" => "[time]",
+        ".EndpointProperties.LastModifiedTime" => "[time]",
+    });
+    call(
+        "TagResource",
+        json!({"ResourceArn": endpoint_arn, "Tags": [{"Key": "stage", "Value": "prod"}]}),
+    );
+    insta::assert_json_snapshot!(
+        "list_tags",
+        call("ListTagsForResource", json!({"ResourceArn": endpoint_arn}))
+    );
     let errors: Vec<Value> = vec![
         call(
             "DescribeDocumentClassificationJob",

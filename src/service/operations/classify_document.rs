@@ -11,11 +11,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{call, Caller};
+use crate::aws::Identity;
 use crate::input::document::{self, DocumentType, Limits, Opened, Page, Reader, ReaderConfig};
 use crate::input::FileBytes;
 use crate::model::{Classifier, Mode, ScoreScratch};
 use crate::output::jsonl::rank_into;
 use crate::service::error::ApiError;
+use crate::service::resources;
 use crate::service::runtime::Service;
 
 /// Largest `Text` ClassifyDocument takes, as Comprehend's synchronous limit.
@@ -98,7 +100,7 @@ pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, 
     call(service, body, caller, run)
 }
 
-fn run(service: &Service, req: Request, _: &Caller) -> Result<Response, ApiError> {
+fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, ApiError> {
     match (&req.text, &req.bytes) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid(
@@ -120,7 +122,7 @@ fn run(service: &Service, req: Request, _: &Caller) -> Result<Response, ApiError
             ));
         }
     }
-    let c = endpoint_model(service, &req.endpoint_arn)?;
+    let c = endpoint_model(service, &req.endpoint_arn, caller)?;
     match (req.text, req.bytes) {
         (Some(text), _) => {
             let entries = classify(&c, &text, None);
@@ -131,18 +133,40 @@ fn run(service: &Service, req: Request, _: &Caller) -> Result<Response, ApiError
     }
 }
 
-/// The model behind an endpoint ARN (its name names a classifier in the registry).
-fn endpoint_model(service: &Service, endpoint: &str) -> Result<Arc<Classifier>, ApiError> {
-    let name = endpoint
-        .rsplit_once('/')
-        .map(|(_, n)| n)
-        .unwrap_or_default();
-    let dir = service.cfg.registry.resolve(name).map_err(|_| {
+/// The model behind an endpoint: the endpoint's classifier when it is IN_SERVICE (or being
+/// updated, when its current model still answers); with no such endpoint, the classifier of the
+/// endpoint's name in the endpoint's account and region (a convenience: no CreateEndpoint
+/// needed for a model of that name).
+fn endpoint_model(
+    service: &Service,
+    endpoint: &str,
+    caller: &Caller,
+) -> Result<Arc<Classifier>, ApiError> {
+    let unavailable = |why: String| {
         ApiError::new(
             "ResourceUnavailableException",
-            format!("endpoint {endpoint} is not available: no classifier named '{name}'"),
+            format!("The endpoint {endpoint} is not available: {why}."),
         )
-    })?;
+    };
+    let model_arn = match resources::endpoint(service, endpoint, caller) {
+        Ok(e) if matches!(e.status.as_str(), "IN_SERVICE" | "UPDATING") => e.model_arn,
+        Ok(e) => return Err(unavailable(format!("it is {}", e.status))),
+        Err(_) => {
+            let (account, name) =
+                resources::in_region(endpoint, "document-classifier-endpoint", caller)
+                    .ok_or_else(|| unavailable("it is not in this region".into()))?;
+            let account = if account == "aws" {
+                "000000000000"
+            } else {
+                account
+            };
+            Identity::new(&caller.region, account)
+                .map_err(|_| unavailable("its account is not valid".into()))?
+                .classifier_arn(name, None)
+        }
+    };
+    let dir = resources::trained(service, &model_arn, caller)
+        .map_err(|_| unavailable(format!("no trained classifier {model_arn}")))?;
     service.models.get(&dir).map_err(ApiError::from)
 }
 

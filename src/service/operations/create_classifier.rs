@@ -5,12 +5,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{call, Caller};
-use crate::aws::Identity;
+use crate::aws::{ClassifierArn, Identity};
 use crate::input::labeled::{DataFormat, ManifestSpec};
+use crate::model::registry::Registry;
 use crate::model::{ClassifierRecord, Mode};
 use crate::service::error::ApiError;
 use crate::service::pending::PendingClassifiers;
 use crate::service::runtime::{Service, Task};
+use crate::service::tags::{self, Tag};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -23,6 +25,11 @@ struct Request {
     output_data_config: Option<Value>,
     language_code: String,
     mode: Option<String>,
+    volume_kms_key_id: Option<String>,
+    vpc_config: Option<Value>,
+    model_kms_key_id: Option<String>,
+    #[serde(default)]
+    tags: Vec<Tag>,
 }
 
 /// The members of `InputDataConfig` training reads.
@@ -63,12 +70,16 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
         .parse()
         .map_err(ApiError::from)?;
     check_input(service, &req.input_data_config)?;
+    tags::check(&req.tags)?;
 
     let name = &req.document_classifier_name;
     let version = req.version_name.as_deref();
+    let arn = identity.classifier_arn(name, version);
+    let parsed = ClassifierArn::parse(&arn).map_err(ApiError::from)?;
     let _guard = service.lock_records();
-    let key = PendingClassifiers::key(name, version);
-    let in_registry = service.cfg.registry.folder_for(name, version).exists();
+    let key = PendingClassifiers::key(&parsed);
+    let scoped = Registry::new(service.cfg.registry.root.clone(), identity.clone()).scoped();
+    let in_registry = scoped.folder_for(name, version).exists();
     let pending = service.pending.load(&key);
     if in_registry
         || pending
@@ -86,19 +97,27 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
         ));
     }
     service.admit()?;
-    let arn = identity.classifier_arn(name, version);
-    let record = ClassifierRecord::submitted(
-        arn.clone(),
-        req.language_code,
-        mode,
-        req.version_name,
-        req.input_data_config,
-        req.output_data_config,
-    );
+    let record = ClassifierRecord {
+        data_access_role_arn: Some(req.data_access_role_arn.clone()),
+        volume_kms_key_id: req.volume_kms_key_id,
+        vpc_config: req.vpc_config,
+        model_kms_key_id: req.model_kms_key_id,
+        ..ClassifierRecord::submitted(
+            arn.clone(),
+            req.language_code,
+            mode,
+            req.version_name,
+            req.input_data_config,
+            req.output_data_config,
+        )
+    };
     service
         .pending
         .save(&key, &record)
         .map_err(ApiError::from)?;
+    if !req.tags.is_empty() {
+        service.tags.tag(&arn, &req.tags)?;
+    }
     service.enqueue(Task::Train(key));
     Ok(Response {
         document_classifier_arn: arn,

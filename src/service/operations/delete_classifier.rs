@@ -24,9 +24,25 @@ pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, 
     call(service, body, caller, run)
 }
 
-fn run(service: &Service, req: Request, _: &Caller) -> Result<Response, ApiError> {
+fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, ApiError> {
     let _guard = service.lock_records();
-    let found = resources::classifier(service, &req.document_classifier_arn)?;
+    let arn = &req.document_classifier_arn;
+    let found = resources::classifier(service, arn, caller)?;
+    if let Some(e) = service
+        .endpoints
+        .all()
+        .into_iter()
+        .find(|e| &e.model_arn == arn || e.desired_model_arn.as_ref() == Some(arn))
+    {
+        return Err(ApiError::new(
+            "ResourceInUseException",
+            format!(
+                "The classifier is in use by endpoint {}; delete the endpoint first.",
+                e.endpoint_arn
+            ),
+        ));
+    }
+    service.tags.forget(arn);
     match found.dir {
         Some(dir) => {
             fs::remove_dir_all(&dir).map_err(|e| ApiError::from(crate::Error::io(&dir, e)))?;

@@ -6,8 +6,8 @@ use serde_json::Value;
 use super::{call, Caller};
 use crate::model::ClassifierRecord;
 use crate::service::error::ApiError;
-use crate::service::resources;
 use crate::service::runtime::Service;
+use crate::service::{resources, views};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -25,9 +25,9 @@ pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, 
     call(service, body, caller, run)
 }
 
-fn run(service: &Service, req: Request, _: &Caller) -> Result<Response, ApiError> {
-    let found = resources::classifier(service, &req.document_classifier_arn)?;
+fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, ApiError> {
+    let found = resources::classifier(service, &req.document_classifier_arn, caller)?;
     Ok(Response {
-        document_classifier_properties: found.record,
+        document_classifier_properties: views::classifier(service, found.record),
     })
 }

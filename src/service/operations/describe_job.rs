@@ -7,6 +7,12 @@ use super::{call, Caller};
 use crate::job::record::JobRecord;
 use crate::service::error::ApiError;
 use crate::service::runtime::Service;
+use crate::service::{resources, views};
+
+/// Whether a job belongs to the caller's region.
+pub fn in_region(job: &JobRecord, caller: &Caller) -> bool {
+    resources::in_region(&job.job_arn, "document-classification-job", caller).is_some()
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -17,14 +23,14 @@ struct Request {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct Response {
-    document_classification_job_properties: JobRecord,
+    document_classification_job_properties: Value,
 }
 
 pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, ApiError> {
     call(service, body, caller, run)
 }
 
-fn run(service: &Service, req: Request, _: &Caller) -> Result<Response, ApiError> {
+fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, ApiError> {
     let not_found = || {
         ApiError::new(
             "JobNotFoundException",
@@ -36,8 +42,10 @@ fn run(service: &Service, req: Request, _: &Caller) -> Result<Response, ApiError
         return Err(not_found());
     }
     match service.store.load(&req.job_id) {
+        // A job belongs to the region in its ARN.
+        Ok(r) if !in_region(&r, caller) => Err(not_found()),
         Ok(r) => Ok(Response {
-            document_classification_job_properties: r,
+            document_classification_job_properties: views::job(service, &r),
         }),
         Err(crate::Error::JobNotFound(_)) => Err(not_found()),
         Err(e) => Err(e.into()),

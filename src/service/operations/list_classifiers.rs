@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{call, Caller};
-use crate::aws::ClassifierArn;
+use crate::aws::{ClassifierArn, Identity};
 use crate::model::ClassifierRecord;
 use crate::service::error::ApiError;
 use crate::service::paging;
 use crate::service::runtime::Service;
+use crate::service::views;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -40,22 +41,9 @@ pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, 
     call(service, body, caller, run)
 }
 
-fn run(service: &Service, req: Request, _: &Caller) -> Result<Response, ApiError> {
+fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, ApiError> {
     let window = paging::window(req.next_token.as_deref(), req.max_results)?;
-    let mut all: Vec<ClassifierRecord> = Vec::new();
-    for dir in service.cfg.registry.list().map_err(ApiError::from)? {
-        if let Ok(r) = ClassifierRecord::load(&dir) {
-            all.push(r);
-        }
-    }
-    all.extend(
-        service
-            .pending
-            .all()
-            .map_err(ApiError::from)?
-            .into_iter()
-            .map(|(_, r)| r),
-    );
+    let mut all = visible(service, caller)?;
     if let Some(f) = req.filter {
         if let Some(status) = f.status {
             all.retain(|r| r.status == status);
@@ -75,7 +63,42 @@ fn run(service: &Service, req: Request, _: &Caller) -> Result<Response, ApiError
     all.sort_by(|a, b| a.submit_time.total_cmp(&b.submit_time));
     let (items, next_token) = paging::page(all, window);
     Ok(Response {
-        document_classifier_properties_list: items,
+        document_classifier_properties_list: items
+            .into_iter()
+            .map(|r| views::classifier(service, r))
+            .collect(),
         next_token,
     })
+}
+
+/// Every classifier the caller's region sees: its own (trained or pending) and the shared
+/// models, which answer to their name in every region.
+pub fn visible(service: &Service, caller: &Caller) -> Result<Vec<ClassifierRecord>, ApiError> {
+    let mut all: Vec<ClassifierRecord> = Vec::new();
+    let registry = &service.cfg.registry;
+    for dir in registry.list().map_err(ApiError::from)? {
+        let Ok(mut r) = ClassifierRecord::load(&dir) else {
+            continue;
+        };
+        let Ok(arn) = ClassifierArn::parse(&r.document_classifier_arn) else {
+            continue;
+        };
+        let shared = dir == registry.root.join(&arn.name)
+            || dir.starts_with(registry.root.join(&arn.name).join("version"));
+        if shared {
+            r.document_classifier_arn = Identity::new(&caller.region, &arn.account)
+                .map(|i| i.classifier_arn(&arn.name, arn.version.as_deref()))
+                .unwrap_or(r.document_classifier_arn);
+            all.push(r);
+        } else if arn.region == caller.region {
+            all.push(r);
+        }
+    }
+    for (_, r) in service.pending.all().map_err(ApiError::from)? {
+        if ClassifierArn::parse(&r.document_classifier_arn).is_ok_and(|a| a.region == caller.region)
+        {
+            all.push(r);
+        }
+    }
+    Ok(all)
 }

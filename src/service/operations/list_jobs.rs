@@ -4,11 +4,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::describe_job::in_region;
 use super::{call, Caller};
-use crate::job::record::{JobRecord, JobStatus};
+use crate::job::record::JobStatus;
 use crate::service::error::ApiError;
 use crate::service::paging;
 use crate::service::runtime::Service;
+use crate::service::views;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -30,7 +32,7 @@ struct Filter {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct Response {
-    document_classification_job_properties_list: Vec<JobRecord>,
+    document_classification_job_properties_list: Vec<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
 }
@@ -39,9 +41,10 @@ pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, 
     call(service, body, caller, run)
 }
 
-fn run(service: &Service, req: Request, _: &Caller) -> Result<Response, ApiError> {
+fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, ApiError> {
     let window = paging::window(req.next_token.as_deref(), req.max_results)?;
     let mut jobs = service.store.list().map_err(ApiError::from)?;
+    jobs.retain(|j| in_region(j, caller));
     if let Some(f) = req.filter {
         let set = [
             f.job_name.is_some(),
@@ -71,7 +74,10 @@ fn run(service: &Service, req: Request, _: &Caller) -> Result<Response, ApiError
     }
     let (items, next_token) = paging::page(jobs, window);
     Ok(Response {
-        document_classification_job_properties_list: items,
+        document_classification_job_properties_list: items
+            .iter()
+            .map(|j| views::job(service, j))
+            .collect(),
         next_token,
     })
 }

@@ -6,13 +6,20 @@
 
 mod classify_document;
 mod create_classifier;
+mod create_endpoint;
 mod delete_classifier;
+mod delete_endpoint;
 mod describe_classifier;
+mod describe_endpoint;
 mod describe_job;
+mod list_classifier_summaries;
 mod list_classifiers;
+mod list_endpoints;
 mod list_jobs;
 mod start_job;
 mod stop_training;
+mod tag_resource;
+mod update_endpoint;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -71,6 +78,42 @@ static SUPPORTED: &[Operation] = &[
     Operation {
         name: "ClassifyDocument",
         run: classify_document::handle,
+    },
+    Operation {
+        name: "CreateEndpoint",
+        run: create_endpoint::handle,
+    },
+    Operation {
+        name: "DescribeEndpoint",
+        run: describe_endpoint::handle,
+    },
+    Operation {
+        name: "ListEndpoints",
+        run: list_endpoints::handle,
+    },
+    Operation {
+        name: "UpdateEndpoint",
+        run: update_endpoint::handle,
+    },
+    Operation {
+        name: "DeleteEndpoint",
+        run: delete_endpoint::handle,
+    },
+    Operation {
+        name: "TagResource",
+        run: tag_resource::tag,
+    },
+    Operation {
+        name: "UntagResource",
+        run: tag_resource::untag,
+    },
+    Operation {
+        name: "ListTagsForResource",
+        run: tag_resource::list,
+    },
+    Operation {
+        name: "ListDocumentClassifierSummaries",
+        run: list_classifier_summaries::handle,
     },
 ];
 

@@ -11,7 +11,9 @@ use crate::job::lifecycle::prepare;
 use crate::job::record::{JobRecord, JobStatus};
 use crate::job::ClassifyConfig;
 use crate::service::error::ApiError;
+use crate::service::resources;
 use crate::service::runtime::{Service, Task};
+use crate::service::tags::{self, Tag};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -22,6 +24,10 @@ struct Request {
     output_data_config: OutputDataConfig,
     data_access_role_arn: String,
     client_request_token: Option<String>,
+    volume_kms_key_id: Option<String>,
+    vpc_config: Option<Value>,
+    #[serde(default)]
+    tags: Vec<Tag>,
     flywheel_arn: Option<String>,
 }
 
@@ -37,6 +43,7 @@ struct InputDataConfig {
 #[serde(rename_all = "PascalCase")]
 struct OutputDataConfig {
     s3_uri: String,
+    kms_key_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -72,11 +79,8 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
     let classifier_arn = req.document_classifier_arn.ok_or_else(|| {
         ApiError::invalid("DocumentClassifierArn is required (docclass has no flywheels)")
     })?;
-    let model_dir = service
-        .cfg
-        .registry
-        .resolve(&classifier_arn)
-        .map_err(ApiError::from)?;
+    let model_dir = resources::trained(service, &classifier_arn, caller)?;
+    tags::check(&req.tags)?;
     service.local(&req.input_data_config.s3_uri)?;
     service.local(&req.output_data_config.s3_uri)?;
     // The caller's account, as Comprehend names output folders and job ARNs by it, is the
@@ -122,8 +126,14 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
     let mut record = prepare(&cfg, &model_dir, &service.store).map_err(ApiError::from)?;
     record.document_classifier_arn = classifier_arn;
     record.data_access_role_arn = Some(req.data_access_role_arn);
+    record.volume_kms_key_id = req.volume_kms_key_id;
+    record.vpc_config = req.vpc_config;
+    record.output_data_config.kms_key_id = req.output_data_config.kms_key_id;
     record.docclass.client_request_token = req.client_request_token;
     service.store.create(&record).map_err(ApiError::from)?;
+    if !req.tags.is_empty() {
+        service.tags.tag(&record.job_arn, &req.tags)?;
+    }
     service.enqueue(Task::Classify(record.job_id.clone()));
     Ok((&record).into())
 }

@@ -24,9 +24,9 @@ pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, 
     call(service, body, caller, run)
 }
 
-fn run(service: &Service, req: Request, _: &Caller) -> Result<Response, ApiError> {
+fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, ApiError> {
     let _guard = service.lock_records();
-    let found = resources::classifier(service, &req.document_classifier_arn)?;
+    let found = resources::classifier(service, &req.document_classifier_arn, caller)?;
     if found.dir.is_none() {
         let mut rec = found.record;
         match rec.status.as_str() {
