@@ -305,6 +305,8 @@ pub enum Command {
     DescribeDocumentClassifier(DescribeClassifierArgs),
     /// List the classifiers in the model registry.
     ListDocumentClassifiers(ListClassifiersArgs),
+    /// Print the path of a classifier's training report (report.html, opens offline in a browser).
+    Report(ReportArgs),
     /// Run a batch classification job in the foreground: input prefix → output.tar.gz.
     Classify(ClassifyArgs),
     /// Print a classification job's DocumentClassificationJobProperties as JSON.
@@ -386,19 +388,19 @@ pub struct TuningArgs {
     /// Invalid UTF-8 in training data.
     #[arg(long, value_enum, ignore_case = true, default_value = "error")]
     pub on_invalid_utf8: TrainUtf8Arg,
-    /// Hashed feature space size, as a power of two.
-    #[arg(long, default_value_t = 18)]
-    pub n_features_log2: u32,
-    /// Word n-grams from 1 to N (0 turns them off).
-    #[arg(long, default_value_t = 2)]
-    pub word_ngrams: u32,
-    /// Character n-grams inside words, MIN-MAX (e.g. 2-5), or "none" (faster on long documents).
-    #[arg(long, default_value = "1-4")]
-    pub char_ngrams: String,
-    /// Leave out single-character symbol tokens ($, £, !).
+    /// Hashed feature space size, as a power of two [searched when not given; default 18].
+    #[arg(long)]
+    pub n_features_log2: Option<u32>,
+    /// Word n-grams from 1 to N, 0 turns them off [searched when not given].
+    #[arg(long)]
+    pub word_ngrams: Option<u32>,
+    /// Character n-grams inside words, MIN-MAX (e.g. 2-5), or "none" [searched when not given].
+    #[arg(long)]
+    pub char_ngrams: Option<String>,
+    /// Leave out single-character symbol tokens ($, £, !) [searched when not given].
     #[arg(long)]
     pub no_symbols: bool,
-    /// Leave out digit-shape features.
+    /// Leave out digit-shape features [searched when not given].
     #[arg(long)]
     pub no_digit_shapes: bool,
     /// Use raw term frequencies instead of 1 + ln(tf).
@@ -407,12 +409,20 @@ pub struct TuningArgs {
     /// Do not weight features by inverse document frequency.
     #[arg(long)]
     pub no_idf: bool,
-    /// Inverse regularisation strength of the logistic regression.
-    #[arg(long, default_value_t = 10.0)]
-    pub c: f64,
-    /// Class weighting.
-    #[arg(long, value_enum, ignore_case = true, default_value = "balanced")]
-    pub class_weight: ClassWeightArg,
+    /// Inverse regularisation strength of the logistic regression [searched when not given].
+    #[arg(long)]
+    pub c: Option<f64>,
+    /// Class weighting [searched when not given].
+    #[arg(long, value_enum, ignore_case = true)]
+    pub class_weight: Option<ClassWeightArg>,
+    /// Train with the fixed defaults (words 1-2 + chars 1-4, C=10, balanced) and the settings
+    /// given, without the settings search: faster, usually less accurate.
+    #[arg(long)]
+    pub no_search: bool,
+    /// Wall-clock seconds the settings search may take; a candidate predicted to run past them is
+    /// skipped (so on a busy machine fewer candidates may be tried).
+    #[arg(long, default_value_t = 45)]
+    pub search_seconds: u64,
     /// Optimizer iteration limit.
     #[arg(long, default_value_t = 300)]
     pub max_iter: usize,
@@ -502,9 +512,13 @@ pub struct CrossValidateArgs {
     /// Separator of labels in MULTI_LABEL CSV rows.
     #[arg(long, default_value = "|")]
     pub label_delimiter: String,
-    /// Number of folds; document i is tested in fold i mod k.
+    /// Number of folds. Exact and near duplicates and threads stay inside one fold.
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
+    /// Write every document's fold (0-based, one line per document in input order) to this
+    /// file, so other tools can be scored on the same folds.
+    #[arg(long, value_name = "PATH")]
+    pub write_folds: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub tuning: TuningArgs,
 }
@@ -514,6 +528,15 @@ pub struct DescribeClassifierArgs {
     /// Classifier ARN, name or model folder.
     #[arg(long)]
     pub document_classifier_arn: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Model: classifier ARN, name in the registry, or model folder.
+    #[arg(long)]
+    pub model: String,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }

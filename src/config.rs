@@ -12,6 +12,7 @@ use docclass::input::document::ReaderConfig;
 use docclass::input::labeled::{DataFormat, ManifestSpec};
 use docclass::input::Utf8Policy;
 use docclass::job::shard::MergeConfig;
+use docclass::job::train::search::{Overrides, SearchSettings};
 use docclass::job::train::TrainConfig;
 use docclass::job::{ClassifyConfig, Shard};
 use docclass::model::registry::Registry;
@@ -54,54 +55,53 @@ pub fn thread_pool(threads: Option<usize>) -> Result<()> {
     Ok(())
 }
 
-fn features(t: &TuningArgs) -> Result<FeatureSpec> {
-    let char_ngrams = if t.char_ngrams.eq_ignore_ascii_case("none") {
-        None
-    } else {
-        let (lo, hi) = t
-            .char_ngrams
-            .split_once('-')
-            .map(|(a, b)| (a.trim().parse::<u32>(), b.trim().parse::<u32>()))
-            .unwrap_or((t.char_ngrams.trim().parse(), t.char_ngrams.trim().parse()));
-        match (lo, hi) {
-            (Ok(lo), Ok(hi)) => Some([lo, hi]),
-            _ => {
-                return Err(bad(
-                    "--char-ngrams",
-                    format!(
-                        "expected MIN-MAX (like 2-5) or none, got '{}'",
-                        t.char_ngrams
-                    ),
-                ))
+/// The settings the tuning flags fix; the search chooses the others.
+fn overrides(t: &TuningArgs) -> Result<Overrides> {
+    let char_ngrams = match t.char_ngrams.as_deref() {
+        None => None,
+        Some(v) if v.eq_ignore_ascii_case("none") => Some(None),
+        Some(v) => {
+            let (lo, hi) = v
+                .split_once('-')
+                .map(|(a, b)| (a.trim().parse::<u32>(), b.trim().parse::<u32>()))
+                .unwrap_or((v.trim().parse(), v.trim().parse()));
+            match (lo, hi) {
+                (Ok(lo), Ok(hi)) => Some(Some([lo, hi])),
+                _ => {
+                    return Err(bad(
+                        "--char-ngrams",
+                        format!("expected MIN-MAX (like 2-5) or none, got '{v}'"),
+                    ))
+                }
             }
         }
     };
-    let spec = FeatureSpec {
+    Ok(Overrides {
         n_features_log2: t.n_features_log2,
-        lowercase: true,
-        symbols: !t.no_symbols,
         word_ngrams: t.word_ngrams,
         char_ngrams,
-        digit_shapes: !t.no_digit_shapes,
-        sublinear_tf: !t.no_sublinear_tf,
-        idf: !t.no_idf,
-        l2_normalize: true,
-        seed: 0,
-    };
-    spec.validate()?;
-    Ok(spec)
+        symbols: t.no_symbols.then_some(false),
+        digit_shapes: t.no_digit_shapes.then_some(false),
+        sublinear_tf: t.no_sublinear_tf.then_some(false),
+        idf: t.no_idf.then_some(false),
+        c: t.c,
+        class_weight: t.class_weight.map(Into::into),
+    })
 }
 
-fn params(t: &TuningArgs) -> Result<TrainParams> {
-    let p = TrainParams {
+/// The fixed settings (`--no-search`): the defaults with the flags given applied.
+fn fixed(t: &TuningArgs, o: &Overrides) -> Result<(FeatureSpec, TrainParams)> {
+    let mut spec = FeatureSpec::default();
+    let mut p = TrainParams {
         mode: t.mode.into(),
-        c: t.c,
-        class_weight: t.class_weight.into(),
         max_iter: t.max_iter,
         tolerance: t.tolerance,
+        ..TrainParams::default()
     };
+    o.apply(&mut spec, &mut p);
+    spec.validate()?;
     p.validate()?;
-    Ok(p)
+    Ok((spec, p))
 }
 
 fn delimiter(s: &str) -> Result<char> {
@@ -129,8 +129,13 @@ fn tuned(
     c.label_delimiter = delimiter(label_delimiter)?;
     c.utf8 = Utf8Policy::from(t.on_invalid_utf8);
     c.language_code = t.language_code.clone();
-    c.features = features(t)?;
-    c.params = params(t)?;
+    let o = overrides(t)?;
+    (c.features, c.params) = fixed(t, &o)?;
+    c.search = (!t.no_search).then(|| SearchSettings {
+        budget: std::time::Duration::from_secs(t.search_seconds),
+        ..SearchSettings::default()
+    });
+    c.overrides = o;
     c.min_examples_per_label = t.min_examples_per_label;
     Ok(c)
 }

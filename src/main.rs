@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Parser;
 
 use cli::{Cli, Command};
@@ -219,6 +219,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let cfg = config::cv_config(&a)?;
             let cv = train::cross_validate(&cfg, a.folds, &mut progress_printer(a.tuning.quiet))
                 .context("cross-validation failed")?;
+            if let Some(path) = &a.write_folds {
+                let lines: String = cv.fold_of.iter().map(|f| format!("{f}\n")).collect();
+                docclass::atomic::write_atomic(path, lines.as_bytes())
+                    .with_context(|| format!("writing --write-folds {}", path.display()))?;
+            }
             print_json(&serde_json::to_value(&cv)?)?;
         }
         Command::DescribeDocumentClassifier(a) => {
@@ -236,6 +241,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|d| classifier_properties(d, &registry))
                 .collect::<Result<Vec<_>>>()?;
             print_json(&serde_json::json!({"DocumentClassifierPropertiesList": list}))?;
+        }
+        Command::Report(a) => {
+            let registry = config::registry(&a.registry)?;
+            let dir = registry.resolve(&a.model)?;
+            let report = dir.join(train::REPORT_FILE);
+            if !report.is_file() {
+                bail!(
+                    "model '{}' has no {}: it was trained before reports existed; train it again \
+                     to get one",
+                    a.model,
+                    train::REPORT_FILE
+                );
+            }
+            let report = report.canonicalize().unwrap_or(report);
+            println!("{}", report.display());
         }
         Command::Classify(a) => return classify(a),
         Command::Serve(a) => {

@@ -1,29 +1,31 @@
 #!/usr/bin/env python3
-"""5-fold cross-validation of peer classifiers on docclass's training corpora.
+"""Duplicate-aware 5-fold cross-validation of docclass and its peers, on the same folds.
 
-Peers:
-  * scikit-learn: TfidfVectorizer(1-2 grams, sublinear tf) + LogisticRegression,
-    with C=10 and C=1.
-  * fastText supervised (wordNgrams=2), with epoch=25/lr=0.5 and the defaults
-    epoch=5/lr=0.1.
+For each corpus, `docclass cross-validate --write-folds` runs first, with no tuning flags (what
+a Comprehend user gets): it groups exact and near duplicates and threads, keeps each group
+inside one fold, scores itself, and writes every document's fold. The peers are then scored on
+exactly those folds:
+  * scikit-learn: TfidfVectorizer(1-2 grams, sublinear tf) + LogisticRegression, C = 1, 10, 100;
+  * fastText supervised (wordNgrams=2), epoch=25/lr=0.5 and the defaults epoch=5/lr=0.1.
 
-Corpora and document order (fold of document i = i mod 5, 0-based):
+Corpora and document order (docclass reads them in the same order):
   * sms_spam:     rows of sms_spam/train.csv in file order.
   * spamassassin: spamassassin/train/<label>/<file>, sorted by (label, file name).
   * 20news:       20news/train/<label>/<file>, sorted by (label, file name).
-Files are decoded as UTF-8 with errors="replace".
+Files are decoded as UTF-8 with errors="replace" (docclass: --on-invalid-utf8 lossy).
 
-Metrics: accuracy is the mean (and sample standard deviation) over the 5
-folds. Spam precision/recall/F1 (binary corpora) and macro-F1 (20news) are
-computed once over the pooled out-of-fold predictions of all 5 folds.
-Training time is wall time of fitting only (for sklearn: vectorizer fit +
-transform + model fit; for fastText: train_supervised on a prepared file),
-averaged over the folds.
+Metrics: accuracy is the mean (and sample standard deviation) over the 5 folds. Spam
+precision/recall/F1 (binary corpora) and macro-F1 (20news) are computed once over the pooled
+out-of-fold predictions. Training time is wall time of fitting only (sklearn: vectorizer fit +
+transform + model fit; fastText: train_supervised on a prepared file), averaged over folds;
+docclass's is its whole cross-validate run (search included) divided by the folds.
 
 Set-up and run (see requirements-peers.txt):
   python3 -m venv /work/peers-venv
   /work/peers-venv/bin/pip install -r benches/compare/requirements-peers.txt
-  /work/peers-venv/bin/python benches/compare/peers_cv.py --data /work/shared/data
+  cargo build --release
+  /work/peers-venv/bin/python benches/compare/peers_cv.py --data ../shared/data \
+      --docclass target/release/docclass
 """
 
 import argparse
@@ -32,6 +34,7 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -86,6 +89,44 @@ CORPORA = {
     "20news": lambda d: load_folders(os.path.join(d, "20news", "train")),
 }
 
+# How docclass reads each corpus: no tuning flags, only what the data's format needs.
+DOCCLASS_ARGS = {
+    "sms_spam": lambda d: ["--train", os.path.join(d, "sms_spam", "train.csv")],
+    "spamassassin": lambda d: ["--train", os.path.join(d, "spamassassin", "train"),
+                               "--format", "LABEL_FOLDERS", "--on-invalid-utf8", "lossy"],
+    "20news": lambda d: ["--train", os.path.join(d, "20news", "train"),
+                         "--format", "LABEL_FOLDERS", "--on-invalid-utf8", "lossy"],
+}
+
+
+def docclass_cv(binary, corpus, data, workdir, extra):
+    """Runs docclass's cross-validation; returns (folds, summary row, duplicate counts)."""
+    folds_path = os.path.join(workdir, f"{corpus}.folds")
+    cmd = [binary, "cross-validate", *DOCCLASS_ARGS[corpus](data), "--folds", str(N_FOLDS),
+           "--write-folds", folds_path, "--quiet", *extra]
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    seconds = time.perf_counter() - t0
+    cv = json.loads(out)
+    with open(folds_path) as f:
+        folds = [int(line) for line in f]
+    accs = [m["Accuracy"] for m in cv["PerFold"]]
+    row = {
+        "acc_mean": statistics.mean(accs),
+        "acc_sd": statistics.stdev(accs),
+        "acc_folds": accs,
+        "train_s_mean": seconds / N_FOLDS,
+        "train_s_folds": [],
+        "predict_s_mean": 0.0,
+    }
+    labels = {s["Name"]: s for s in cv["PerLabel"]}
+    if POSITIVE in labels:
+        s = labels[POSITIVE]
+        row.update(spam_p=s["Precision"], spam_r=s["Recall"], spam_f1=s["F1Score"])
+    else:
+        row["macro_f1"] = cv["Pooled"]["F1Score"]
+    return folds, row, cv["Duplicates"]
+
 
 # ---------------------------------------------------------------- peers
 # Each peer is fit(train_texts, train_labels) -> (predict, train_seconds),
@@ -138,6 +179,7 @@ def fasttext_peer(epoch, lr, workdir):
 
 def make_peers(multiclass, workdir, names):
     peers = [
+        ("sklearn tfidf+LR C=100", "sk100", sklearn_peer(100.0, multiclass)),
         ("sklearn tfidf+LR C=10", "sk10", sklearn_peer(10.0, multiclass)),
         ("sklearn tfidf+LR C=1", "sk1", sklearn_peer(1.0, multiclass)),
     ]
@@ -151,13 +193,13 @@ def make_peers(multiclass, workdir, names):
 
 # ---------------------------------------------------------------- CV
 
-def cross_validate(fit, labels, texts):
+def cross_validate(fit, labels, texts, folds):
     n = len(texts)
     pred = [None] * n
     accs, train_s, pred_s = [], [], []
     for k in range(N_FOLDS):
-        test_idx = [i for i in range(n) if i % N_FOLDS == k]
-        train_idx = [i for i in range(n) if i % N_FOLDS != k]
+        test_idx = [i for i in range(n) if folds[i] == k]
+        train_idx = [i for i in range(n) if folds[i] != k]
         tr_x = [texts[i] for i in train_idx]
         tr_y = [labels[i] for i in train_idx]
         predict, seconds = fit(tr_x, tr_y)
@@ -196,8 +238,12 @@ def main():
     ap.add_argument("--data", default=os.environ.get("DOCCLASS_DATA", "/work/shared/data"),
                     help="folder holding sms_spam/, spamassassin/, 20news/")
     ap.add_argument("--corpora", nargs="+", default=list(CORPORA), choices=list(CORPORA))
-    ap.add_argument("--peers", nargs="+", choices=["sk10", "sk1", "ft25", "ft5"],
+    ap.add_argument("--peers", nargs="+", choices=["sk100", "sk10", "sk1", "ft25", "ft5"],
                     help="subset of peers (default: all available)")
+    ap.add_argument("--docclass", default="target/release/docclass",
+                    help="the docclass binary (its cross-validation writes the folds)")
+    ap.add_argument("--docclass-args", default="",
+                    help="extra docclass flags, e.g. to score a fixed setting instead of the search")
     ap.add_argument("--json", help="also write all results to this JSON file")
     args = ap.parse_args()
 
@@ -211,8 +257,15 @@ def main():
             classes = sorted(set(labels))
             binary = len(classes) == 2
             print(f"# {corpus}: {len(texts)} docs, {len(classes)} labels", file=sys.stderr)
+            folds, row, dups = docclass_cv(args.docclass, corpus, args.data, workdir,
+                                           args.docclass_args.split())
+            if len(folds) != len(texts):
+                sys.exit(f"{corpus}: docclass read {len(folds)} documents, this script {len(texts)}")
+            row.update(corpus=corpus, peer="docclass (no flags)", n_docs=len(texts), duplicates=dups)
+            results.append(row)
+            print(f"#   docclass: acc {row['acc_mean']:.4f}; duplicates {dups}", file=sys.stderr)
             for name, _, fit in make_peers(not binary, workdir, args.peers):
-                pred, accs, train_s, pred_s = cross_validate(fit, labels, texts)
+                pred, accs, train_s, pred_s = cross_validate(fit, labels, texts, folds)
                 row = summarize(labels, pred, accs, train_s, pred_s, binary)
                 row.update(corpus=corpus, peer=name, n_docs=len(texts))
                 results.append(row)

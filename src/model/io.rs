@@ -67,6 +67,10 @@ pub struct ModelMeta {
     pub training_data: TrainingData,
     pub classifier_metadata: ClassifierMetadata,
     pub weights: WeightsInfo,
+    /// How the training run chose its settings and split its data (written by the training
+    /// job: duplicate groups, test-set overlap, the settings search's candidates and choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<serde_json::Value>,
 }
 
 fn corrupt(path: &Path, reason: impl Into<String>) -> Error {

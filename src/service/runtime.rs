@@ -451,6 +451,7 @@ impl Service {
         };
         config.input_data_config = rec.input_data_config.clone();
         config.output_data_config = rec.output_data_config.clone();
+        config.s3_root = self.cfg.s3_root.clone();
         let out = train::train(&config, &mut |_| {}).map_err(|e| self.public(&e.to_string()))?;
         // Keep what the client saw and gave: submission time, role, keys, network.
         let mut record = out.record;

@@ -2,6 +2,7 @@
 classifier training through the API, pagination, errors as the clients show them, signatures."""
 
 import json
+import re
 import shutil
 import tarfile
 
@@ -75,7 +76,8 @@ def test_classifier_trained_through_the_api(server):
     c = server.client()
     arn = c.create_document_classifier(
         DocumentClassifierName="smsapi", VersionName="v1", DataAccessRoleArn=ROLE, LanguageCode="en",
-        InputDataConfig={"S3Uri": "s3://train-bucket/train.csv"}, Mode="MULTI_CLASS")["DocumentClassifierArn"]
+        InputDataConfig={"S3Uri": "s3://train-bucket/train.csv"}, Mode="MULTI_CLASS",
+        OutputDataConfig={"S3Uri": "s3://train-bucket/output"})["DocumentClassifierArn"]
     assert arn == "arn:aws:comprehend:us-west-2:111122223333:document-classifier/smsapi/version/v1"
     props = wait_for(lambda: c.describe_document_classifier(DocumentClassifierArn=arn)["DocumentClassifierProperties"],
                      lambda p: p["Status"] in ("TRAINED", "IN_ERROR"))
@@ -86,6 +88,14 @@ def test_classifier_trained_through_the_api(server):
     assert set(meta["EvaluationMetrics"]) >= {"Accuracy", "Precision", "Recall", "F1Score", "MicroPrecision",
                                                "MicroRecall", "MicroF1Score", "HammingLoss"}
     assert props["SubmitTime"].tzinfo is not None  # boto3 parsed the epoch timestamp
+    # Comprehend's training output: <S3Uri>/<account>-CLR-<id>/output/output.tar.gz, and Describe points at it.
+    out_uri = props["OutputDataConfig"]["S3Uri"]
+    assert re.fullmatch(r"s3://train-bucket/output/111122223333-CLR-[0-9a-f]{32}/output/output\.tar\.gz", out_uri), out_uri
+    with tarfile.open(server.local(out_uri)) as t:
+        assert sorted(t.getnames()) == ["confusion_matrix.json", "report.html"]
+        matrix = json.load(t.extractfile("confusion_matrix.json"))
+        assert matrix["labels"] == ["ham", "spam"]
+        assert b'id="confusion-matrix"' in t.extractfile("report.html").read()
 
     listed = c.list_document_classifiers()["DocumentClassifierPropertiesList"]
     assert arn in [p["DocumentClassifierArn"] for p in listed]

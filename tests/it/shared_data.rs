@@ -1,6 +1,6 @@
 //! Tests on the real corpora in `../shared/data` (SMS spam, SpamAssassin, 20 Newsgroups). Run by
 //! `.ci/run` with `--features shared-data`; they fail, never skip, when the data is missing.
-//! Thresholds sit just under the figures measured with 5-fold cross-validation (README).
+//! Thresholds sit just under the figures measured with grouped 5-fold cross-validation (README).
 
 use std::path::Path;
 
@@ -65,59 +65,102 @@ fn shipped_spam_ham_model_is_reproducible() {
     }
 }
 
+/// Nested, grouped cross-validation of the automatic settings (no tuning flags): the search
+/// runs inside every fold.
 #[test]
-fn sms_spam_cross_validation() {
+fn sms_spam_cross_validation_of_the_automatic_settings() {
     let train = data("sms_spam/train.csv");
-    let cv = docclass(
-        &repo(),
-        &[
-            "cross-validate",
-            "--train",
-            &train,
-            "--class-weight",
-            "balanced",
-            "--char-ngrams",
-            "1-4",
-            "-q",
-        ],
-    );
+    let cv = docclass(&repo(), &["cross-validate", "--train", &train, "-q"]);
     let (acc, f1, recall) = pooled(&cv, "spam");
-    assert!(acc >= 0.988, "accuracy {acc}");
-    assert!(f1 >= 0.96, "spam F1 {f1}");
-    assert!(recall >= 0.935, "spam recall {recall}");
+    assert!(acc >= 0.987, "accuracy {acc}");
+    assert!(f1 >= 0.955, "spam F1 {f1}");
+    assert!(recall >= 0.93, "spam recall {recall}");
+    // Duplicates are found and kept whole: the SMS data repeats hundreds of messages.
+    assert!(cv["Duplicates"]["ExactDuplicates"].as_u64().unwrap() >= 300);
+    assert_eq!(cv["ChosenPerFold"].as_array().unwrap().len(), 5);
 }
 
-/// The SpamAssassin recipe from the README.
-const SPAMASSASSIN: &[&str] = &[
-    "--format",
-    "LABEL_FOLDERS",
-    "--on-invalid-utf8",
-    "lossy",
-    "--char-ngrams",
-    "none",
-    "--c",
-    "100",
-    "--class-weight",
-    "none",
-];
+const FOLDERS: &[&str] = &["--format", "LABEL_FOLDERS", "--on-invalid-utf8", "lossy"];
 
+/// Trains with no tuning flags and returns `model.json`, checking the held-out accuracy.
+fn train_automatically(corpus: &str, min_accuracy: f64) -> serde_json::Value {
+    let train = data(corpus);
+    let w = tempfile::tempdir().unwrap();
+    let reg = w.path().join("models").display().to_string();
+    let mut args = vec![
+        "train",
+        "--name",
+        "auto",
+        "--train",
+        &train,
+        "--model-registry",
+        &reg,
+        "-q",
+    ];
+    args.extend_from_slice(FOLDERS);
+    let props = docclass(w.path(), &args);
+    let meta = &props["DocumentClassifierProperties"]["ClassifierMetadata"];
+    let acc = meta["EvaluationMetrics"]["Accuracy"].as_f64().unwrap();
+    assert!(acc >= min_accuracy, "held-out accuracy {acc}");
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(w.path().join("models/auto/model.json")).unwrap())
+            .unwrap();
+    let search = &model["selection"]["Search"];
+    let scored = search["Candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["Score"].is_number())
+        .count();
+    assert!(
+        scored >= 3,
+        "the search scored {scored} candidates: {search}"
+    );
+    assert!(w.path().join("models/auto/report.html").is_file());
+    model
+}
+
+/// Raw e-mails: the search settles on word features (character n-grams add nothing on long
+/// texts) and a weak regularisation.
 #[test]
-fn spamassassin_cross_validation() {
+fn spamassassin_automatic_training() {
+    let model = train_automatically("spamassassin/train", 0.98);
+    assert_eq!(model["features"]["char_ngrams"], serde_json::Value::Null);
+    assert!(
+        model["selection"]["Duplicates"]["NearDuplicates"]
+            .as_u64()
+            .unwrap()
+            > 1000
+    );
+}
+
+/// The setting the search chooses for SpamAssassin, cross-validated on grouped folds.
+#[test]
+fn spamassassin_cross_validation_of_the_chosen_setting() {
     let train = data("spamassassin/train");
     let mut args = vec!["cross-validate", "--train", &train, "-q"];
-    args.extend_from_slice(SPAMASSASSIN);
+    args.extend_from_slice(FOLDERS);
+    args.extend_from_slice(&[
+        "--no-search",
+        "--char-ngrams",
+        "none",
+        "--no-symbols",
+        "--no-digit-shapes",
+        "--word-ngrams",
+        "1",
+        "--c",
+        "300",
+    ]);
     let cv = docclass(&repo(), &args);
     let (acc, f1, _) = pooled(&cv, "spam");
-    assert!(acc >= 0.99, "accuracy {acc}");
-    assert!(f1 >= 0.984, "spam F1 {f1}");
+    assert!(acc >= 0.985, "accuracy {acc}");
+    assert!(f1 >= 0.977, "spam F1 {f1}");
 }
 
-/// The 20 Newsgroups recipe from the README.
+/// The setting the search chooses for 20news (word unigrams, C=100), on grouped folds: threads
+/// and cross-posts stay in one fold, so this is far below what random folds would say (0.93).
 const NEWS20: &[&str] = &[
-    "--format",
-    "LABEL_FOLDERS",
-    "--on-invalid-utf8",
-    "lossy",
+    "--no-search",
     "--char-ngrams",
     "none",
     "--no-symbols",
@@ -129,17 +172,19 @@ const NEWS20: &[&str] = &[
 ];
 
 #[test]
-fn news20_cross_validation() {
+fn news20_cross_validation_of_the_chosen_setting() {
     let train = data("20news/train");
     let mut args = vec!["cross-validate", "--train", &train, "-q"];
+    args.extend_from_slice(FOLDERS);
     args.extend_from_slice(NEWS20);
     let cv = docclass(&repo(), &args);
     let acc = cv["Pooled"]["Accuracy"].as_f64().unwrap();
-    assert!(acc >= 0.925, "accuracy {acc}");
+    assert!(acc >= 0.865, "accuracy {acc}");
+    assert!(cv["Duplicates"]["ThreadMembers"].as_u64().unwrap() > 5000);
 }
 
 #[test]
-fn news20_train_and_classify_one_doc_per_file() {
+fn news20_automatic_training_and_classify_one_doc_per_file() {
     let train = data("20news/train");
     let w = tempfile::tempdir().unwrap();
     let reg = w.path().join("models").display().to_string();
@@ -153,12 +198,24 @@ fn news20_train_and_classify_one_doc_per_file() {
         &reg,
         "-q",
     ];
-    args.extend_from_slice(NEWS20);
+    // No tuning flags: the search chooses (within its time and memory budgets).
+    args.extend_from_slice(FOLDERS);
     let props = docclass(w.path(), &args);
     let meta = &props["DocumentClassifierProperties"]["ClassifierMetadata"];
     assert_eq!(meta["NumberOfLabels"], 20);
     let acc = meta["EvaluationMetrics"]["Accuracy"].as_f64().unwrap();
-    assert!(acc >= 0.9, "held-out accuracy {acc}");
+    assert!(acc >= 0.84, "held-out accuracy {acc}");
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(w.path().join("models/news20/model.json")).unwrap())
+            .unwrap();
+    let candidates = model["selection"]["Search"]["Candidates"]
+        .as_array()
+        .unwrap();
+    assert!(candidates.iter().filter(|c| c["Score"].is_number()).count() >= 3);
+    // The bigram families would need more than the optimiser's memory budget.
+    assert!(candidates
+        .iter()
+        .any(|c| c["Skipped"].as_str().is_some_and(|s| s.contains("MB"))));
 
     let input = format!("{train}/");
     let job = docclass(

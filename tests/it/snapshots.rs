@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "cross-validate",
     "describe-document-classifier",
     "list-document-classifiers",
+    "report",
     "classify",
     "describe-document-classification-job",
     "list-document-classification-jobs",

@@ -322,3 +322,132 @@ fn damaged_models_are_refused_with_the_reason() {
     );
     assert!(!w.join("out").exists() || fs::read_dir(w.join("out")).unwrap().next().is_none());
 }
+
+#[test]
+fn training_output_is_comprehends_archive_with_the_report() {
+    let w = Workdir::new();
+    let data = fixture("sms_small.csv");
+    let out_prefix = w.arg("training-output/");
+    let out = w.ok(&[
+        "create-document-classifier",
+        "--document-classifier-name",
+        "withoutput",
+        "--input-data-config",
+        &format!("S3Uri={data}"),
+        "--output-data-config",
+        &format!("S3Uri={out_prefix}"),
+        "-q",
+    ]);
+    let arn = out["DocumentClassifierArn"].as_str().unwrap();
+    let d = w.ok(&[
+        "describe-document-classifier",
+        "--document-classifier-arn",
+        arn,
+    ]);
+    let uri = d["DocumentClassifierProperties"]["OutputDataConfig"]["S3Uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rest = uri.strip_prefix(&out_prefix).expect(&uri);
+    let (folder, tail) = rest.split_once('/').unwrap();
+    assert_eq!(tail, "output/output.tar.gz");
+    let id = folder.strip_prefix("000000000000-CLR-").expect(folder);
+    assert_eq!(id.len(), 32, "{id}");
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+
+    // The system's tar and Python's tarfile both read it.
+    let unpacked = w.join("unpacked");
+    fs::create_dir_all(&unpacked).unwrap();
+    let tar = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(&uri)
+        .arg("-C")
+        .arg(&unpacked)
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let cm: serde_json::Value =
+        serde_json::from_slice(&fs::read(unpacked.join("confusion_matrix.json")).unwrap()).unwrap();
+    assert_eq!(cm["type"], "multi_class");
+    assert_eq!(cm["labels"], serde_json::json!(["ham", "spam"]));
+    let html = fs::read_to_string(unpacked.join("report.html")).unwrap();
+    assert!(html.contains("id=\"confusion-matrix\""));
+    assert!(html.contains("<svg"), "charts are inline SVG");
+    assert!(!html.contains("src=\"http"), "the report needs no network");
+    let py = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys,tarfile;print(' '.join(sorted(tarfile.open(sys.argv[1]).getnames())))",
+            &uri,
+        ])
+        .output()
+        .unwrap();
+    assert!(py.status.success());
+    assert_eq!(
+        String::from_utf8(py.stdout).unwrap().trim(),
+        "confusion_matrix.json report.html"
+    );
+
+    // The same report sits beside the model, and `report` says where.
+    let shown = w.run(&["report", "--model", arn]);
+    assert!(shown.status.success());
+    let path = String::from_utf8(shown.stdout).unwrap();
+    let beside = fs::read_to_string(path.trim()).unwrap();
+    assert_eq!(beside, html);
+}
+
+#[test]
+fn report_of_a_model_without_one_says_what_to_do() {
+    let w = Workdir::new();
+    w.train_small("sms", "sms_small.csv", &[]);
+    fs::remove_file(w.join("models/sms/report.html")).unwrap();
+    let err = w.fails(1, &["report", "--model", "sms"]);
+    assert!(
+        err.contains("has no report.html") && err.contains("train it again"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_test_set_that_overlaps_training_is_reported_with_counts() {
+    let w = Workdir::new();
+    let data = fixture("sms_small.csv");
+    // The test set: three training rows again (one reworded slightly) and one new message.
+    let rows: Vec<String> = fs::read_to_string(&data)
+        .unwrap()
+        .lines()
+        .take(3)
+        .map(String::from)
+        .collect();
+    let test = format!(
+        "{}\n{}\n{}\nham,a message about the garden party on saturday\n",
+        rows[0],
+        rows[1],
+        {
+            let (label, text) = rows[2].split_once(',').unwrap();
+            format!("{label},{}", text.to_uppercase())
+        }
+    );
+    w.write("test.csv", test);
+    let test = w.arg("test.csv");
+    let out = w.run(&[
+        "create-document-classifier",
+        "--document-classifier-name",
+        "overlap",
+        "--input-data-config",
+        &format!("S3Uri={data},TestS3Uri={test}"),
+    ]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("3 of the 4 test documents"), "{stderr}");
+    let model: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.join("models/overlap/model.json")).unwrap()).unwrap();
+    let overlap = &model["selection"]["TestOverlap"];
+    assert_eq!(overlap["TestDocuments"], 4);
+    assert_eq!(
+        overlap["ExactDuplicatesOfTraining"].as_u64().unwrap()
+            + overlap["NearDuplicatesOfTraining"].as_u64().unwrap(),
+        3,
+        "{overlap}"
+    );
+}

@@ -11,7 +11,8 @@ const CHUNK: usize = 1 << 15;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LbfgsParams {
     pub max_iter: usize,
-    /// Number of (s, y) correction pairs kept.
+    /// Number of (s, y) correction pairs kept. Five, not the usual ten: on 20news (2 M
+    /// parameters) each iteration is a quarter cheaper and as many are needed.
     pub history: usize,
     /// Stop when the relative decrease of the objective falls below this.
     pub ftol: f64,
@@ -23,7 +24,7 @@ impl Default for LbfgsParams {
     fn default() -> Self {
         LbfgsParams {
             max_iter: 500,
-            history: 10,
+            history: 5,
             ftol: 1e-9,
             gtol: 1e-6,
         }

@@ -38,6 +38,16 @@ pub enum ClassWeight {
     Balanced,
 }
 
+impl ClassWeight {
+    /// How reports and progress lines say it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ClassWeight::Balanced => "balanced",
+            ClassWeight::None => "unweighted",
+        }
+    }
+}
+
 /// Hyper-parameters of the learner (unfitted). Validated before any work by `validate`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainParams {
@@ -87,11 +97,14 @@ impl TrainParams {
         Ok(())
     }
 
-    /// Fits a model, calling `progress` after every optimiser iteration.
+    /// Fits a model, calling `progress` after every optimiser iteration. With `start`, the
+    /// optimiser begins at that model's weights (same labels and feature space, e.g. a fit of
+    /// most of the same data) instead of at zero: the same optimum, in far fewer iterations.
     pub fn fit_with_progress(
         &self,
         data: &DatasetBase<SparseRows, Targets>,
         labels: Vec<String>,
+        start: Option<&LinearModel>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(LinearModel, LbfgsReport)> {
         self.validate()?;
@@ -107,6 +120,14 @@ impl TrainParams {
         let m = rows.heads;
         let mut objective = Logistic::new(Columns::from_rows(x), rows, x.n_rows(), self.c);
         let mut params = vec![0f64; objective.n_params()];
+        if let Some(start) = start {
+            self.warm_start(
+                &mut params,
+                objective.columns().feature.as_slice(),
+                m,
+                start,
+            )?;
+        }
         let lbfgs = LbfgsParams {
             max_iter: self.max_iter,
             ftol: self.tolerance,
@@ -139,6 +160,39 @@ impl TrainParams {
             .collect();
         let model = LinearModel::new(labels, self.mode, x.n_features, weights_full, bias)?;
         Ok((model, report))
+    }
+
+    /// Copies `start`'s weights of the active features, and its biases, into `params`.
+    fn warm_start(
+        &self,
+        params: &mut [f64],
+        active: &[u32],
+        heads: usize,
+        start: &LinearModel,
+    ) -> Result<()> {
+        if start.mode() != self.mode || start.heads() != heads {
+            return Err(Error::Training(format!(
+                "a warm start needs a {} model with {heads} heads",
+                self.mode.as_str()
+            )));
+        }
+        let weights = start.weights();
+        for (a, &j) in active.iter().enumerate() {
+            let from = j as usize * heads;
+            let Some(w) = weights.get(from..from + heads) else {
+                return Err(Error::Training(
+                    "a warm start needs a model of the same feature space".into(),
+                ));
+            };
+            for (p, &w) in params[a * heads..(a + 1) * heads].iter_mut().zip(w) {
+                *p = f64::from(w);
+            }
+        }
+        let bias_at = active.len() * heads;
+        for (p, &b) in params[bias_at..].iter_mut().zip(start.bias()) {
+            *p = f64::from(b);
+        }
+        Ok(())
     }
 
     /// Each row's targets as the objective wants them, checked against the mode and labels.
@@ -230,7 +284,7 @@ impl Fit<SparseRows, Targets, Error> for TrainParams {
 
     fn fit(&self, data: &DatasetBase<SparseRows, Targets>) -> Result<LinearModel> {
         let labels = (0..data.targets.n_labels).map(|i| i.to_string()).collect();
-        Ok(self.fit_with_progress(data, labels, &mut |_| {})?.0)
+        Ok(self.fit_with_progress(data, labels, None, &mut |_| {})?.0)
     }
 }
 
@@ -267,6 +321,54 @@ mod tests {
                 rows: t,
             },
         )
+    }
+
+    #[test]
+    fn a_warm_start_reaches_the_same_optimum_in_fewer_iterations() {
+        let params = TrainParams {
+            c: 100.0,
+            ..TrainParams::default()
+        };
+        let labels = vec!["a".to_string(), "b".to_string()];
+        let (cold, cold_report) = params
+            .fit_with_progress(&toy(), labels.clone(), None, &mut |_| {})
+            .unwrap();
+        // Start from the solution at a stronger regularisation, as the settings search does.
+        let near = TrainParams {
+            c: 30.0,
+            ..params.clone()
+        }
+        .fit(&toy())
+        .unwrap();
+        let (warm, warm_report) = params
+            .fit_with_progress(&toy(), labels, Some(&near), &mut |_| {})
+            .unwrap();
+        assert!(
+            warm_report.iterations < cold_report.iterations,
+            "{} vs {}",
+            warm_report.iterations,
+            cold_report.iterations
+        );
+        assert!(
+            (warm_report.objective - cold_report.objective).abs() < 1e-4 * cold_report.objective
+        );
+        for (w, c) in warm.weights().iter().zip(cold.weights()) {
+            assert!((w - c).abs() < 0.05 * c.abs().max(1.0), "{w} vs {c}");
+        }
+        // A model of another shape is refused, not silently misread.
+        let three = TrainParams {
+            mode: Mode::MultiLabel,
+            ..params.clone()
+        };
+        let err = three
+            .fit_with_progress(
+                &toy(),
+                vec!["a".into(), "b".into()],
+                Some(&cold),
+                &mut |_| {},
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("warm start"), "{err}");
     }
 
     #[test]
