@@ -409,6 +409,10 @@ pub struct TuningArgs {
     /// Do not weight features by inverse document frequency.
     #[arg(long)]
     pub no_idf: bool,
+    /// Scale IDF weights by how well each feature tells the labels apart (NB-SVM's log-count
+    /// ratio), true or false [searched when not given].
+    #[arg(long, value_name = "BOOL")]
+    pub label_weighting: Option<bool>,
     /// Inverse regularisation strength of the logistic regression [searched when not given].
     #[arg(long)]
     pub c: Option<f64>,
@@ -421,7 +425,7 @@ pub struct TuningArgs {
     pub no_search: bool,
     /// Wall-clock seconds the settings search may take; a candidate predicted to run past them is
     /// skipped (so on a busy machine fewer candidates may be tried).
-    #[arg(long, default_value_t = 45)]
+    #[arg(long, default_value_t = 40)]
     pub search_seconds: u64,
     /// Optimizer iteration limit.
     #[arg(long, default_value_t = 300)]

@@ -84,6 +84,7 @@ fn overrides(t: &TuningArgs) -> Result<Overrides> {
         digit_shapes: t.no_digit_shapes.then_some(false),
         sublinear_tf: t.no_sublinear_tf.then_some(false),
         idf: t.no_idf.then_some(false),
+        label_weighting: t.label_weighting,
         c: t.c,
         class_weight: t.class_weight.map(Into::into),
     })

@@ -158,14 +158,6 @@ fn print_json(value: &serde_json::Value) -> Result<()> {
     Ok(())
 }
 
-fn progress_printer(quiet: bool) -> impl FnMut(String) {
-    move |line: String| {
-        if !quiet {
-            eprintln!("{line}");
-        }
-    }
-}
-
 /// A classifier record for display: the stored one, or one rebuilt from model.json.
 fn classifier_properties(
     dir: &std::path::Path,
@@ -199,7 +191,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Train(a) => {
             config::thread_pool(a.tuning.threads)?;
             let cfg = config::train_config(&a)?;
-            let out = train::train(&cfg, &mut progress_printer(a.tuning.quiet))
+            let mut status = progress::TrainStatus::new(a.tuning.quiet);
+            let out = train::train(&cfg, &mut |e| status.report(e))
                 .with_context(|| format!("training classifier '{}' failed", cfg.name))?;
             print_json(&serde_json::json!({
                 "DocumentClassifierProperties": classifier_properties(&out.dir, &cfg.registry)?
@@ -208,7 +201,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::CreateDocumentClassifier(a) => {
             config::thread_pool(a.tuning.threads)?;
             let cfg = config::create_config(&a)?;
-            let out = train::train(&cfg, &mut progress_printer(a.tuning.quiet))
+            let mut status = progress::TrainStatus::new(a.tuning.quiet);
+            let out = train::train(&cfg, &mut |e| status.report(e))
                 .with_context(|| format!("training classifier '{}' failed", cfg.name))?;
             print_json(
                 &serde_json::json!({"DocumentClassifierArn": out.record.document_classifier_arn}),
@@ -217,7 +211,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::CrossValidate(a) => {
             config::thread_pool(a.tuning.threads)?;
             let cfg = config::cv_config(&a)?;
-            let cv = train::cross_validate(&cfg, a.folds, &mut progress_printer(a.tuning.quiet))
+            let mut status = progress::TrainStatus::new(a.tuning.quiet);
+            let cv = train::cross_validate(&cfg, a.folds, &mut |e| status.report(e))
                 .context("cross-validation failed")?;
             if let Some(path) = &a.write_folds {
                 let lines: String = cv.fold_of.iter().map(|f| format!("{f}\n")).collect();

@@ -1,9 +1,12 @@
 //! The progress bar on stderr (percent of input bytes, documents, MB, docs/s, ETA), drawn by
-//! indicatif at most 5 times a second and only when stderr is a terminal. Lives in the binary:
-//! the engine only reports numbers (`JobProgress`).
+//! indicatif at most 5 times a second and only when stderr is a terminal, and training's status
+//! line. Lives in the binary: the engine only reports (`JobProgress`, `TrainProgress`).
 
 use indicatif::{ProgressBar as Bar, ProgressDrawTarget, ProgressStyle};
 
+use std::io::IsTerminal;
+
+use docclass::job::train::TrainProgress;
 use docclass::job::JobProgress;
 
 pub struct ProgressBar {
@@ -45,6 +48,45 @@ impl ProgressBar {
     pub fn finish(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish();
+        }
+    }
+}
+
+/// Training's reports on stderr: lasting lines always (unless quiet); on a terminal, the passing
+/// status (candidate, fold, optimiser iteration) on one line below them, redrawn in place.
+pub struct TrainStatus {
+    quiet: bool,
+    spinner: Option<Bar>,
+}
+
+impl TrainStatus {
+    pub fn new(quiet: bool) -> Self {
+        let spinner = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = Bar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed:>4} {wide_msg}")
+                    .expect("a valid progress template"),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        TrainStatus { quiet, spinner }
+    }
+
+    pub fn report(&mut self, event: TrainProgress) {
+        match (event, &self.spinner) {
+            (TrainProgress::Line(line), Some(bar)) => bar.println(line),
+            (TrainProgress::Line(line), None) if !self.quiet => eprintln!("{line}"),
+            (TrainProgress::Status(status), Some(bar)) => bar.set_message(status),
+            _ => {}
+        }
+    }
+}
+
+impl Drop for TrainStatus {
+    fn drop(&mut self) {
+        if let Some(bar) = self.spinner.take() {
+            bar.finish_and_clear();
         }
     }
 }

@@ -26,7 +26,8 @@ import render  # noqa: E402
 
 # What the settings search chooses for 20news, fixed (no search) to keep the run short.
 RECIPE = ["--format", "LABEL_FOLDERS", "--on-invalid-utf8", "lossy", "--no-search", "--char-ngrams",
-          "none", "--no-symbols", "--no-digit-shapes", "--word-ngrams", "1", "--c", "100"]
+          "none", "--no-symbols", "--no-digit-shapes", "--word-ngrams", "1", "--label-weighting", "true",
+          "--c", "100"]
 BOUND = {"pdf": 1.0, "docx": 1.0, "scan": 3.0, "png": 3.0}
 
 

@@ -38,6 +38,11 @@ pub struct FeatureSpec {
     pub l2_normalize: bool,
     /// Seed mixed into every hash.
     pub seed: u64,
+    /// Training also scales each feature's IDF weight by how well it tells the labels apart (its
+    /// largest |log-count ratio| of one label against the rest, as NB-SVM). The product is what
+    /// the model stores as IDF, so classification does exactly the same work.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub label_weighting: bool,
 }
 
 impl Default for FeatureSpec {
@@ -53,6 +58,7 @@ impl Default for FeatureSpec {
             idf: true,
             l2_normalize: true,
             seed: 0,
+            label_weighting: false,
         }
     }
 }

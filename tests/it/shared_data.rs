@@ -82,8 +82,13 @@ fn sms_spam_cross_validation_of_the_automatic_settings() {
 
 const FOLDERS: &[&str] = &["--format", "LABEL_FOLDERS", "--on-invalid-utf8", "lossy"];
 
-/// Trains with no tuning flags and returns `model.json`, checking the held-out accuracy.
-fn train_automatically(corpus: &str, min_accuracy: f64) -> serde_json::Value {
+/// Trains a model named `auto` with no tuning flags into a fresh folder's registry (`models/`),
+/// checks the held-out accuracy and the search's record, and returns the folder and `model.json`.
+fn train_automatically(
+    corpus: &str,
+    min_accuracy: f64,
+    extra: &[&str],
+) -> (tempfile::TempDir, serde_json::Value) {
     let train = data(corpus);
     let w = tempfile::tempdir().unwrap();
     let reg = w.path().join("models").display().to_string();
@@ -98,6 +103,7 @@ fn train_automatically(corpus: &str, min_accuracy: f64) -> serde_json::Value {
         "-q",
     ];
     args.extend_from_slice(FOLDERS);
+    args.extend_from_slice(extra);
     let props = docclass(w.path(), &args);
     let meta = &props["DocumentClassifierProperties"]["ClassifierMetadata"];
     let acc = meta["EvaluationMetrics"]["Accuracy"].as_f64().unwrap();
@@ -106,25 +112,25 @@ fn train_automatically(corpus: &str, min_accuracy: f64) -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(w.path().join("models/auto/model.json")).unwrap())
             .unwrap();
     let search = &model["selection"]["Search"];
-    let scored = search["Candidates"]
-        .as_array()
-        .unwrap()
+    // How many candidates fit the time budget depends on the machine's load; each one is
+    // either scored or says why not, and at least one is scored.
+    let candidates = search["Candidates"].as_array().unwrap();
+    assert!(candidates.len() >= 5, "{search}");
+    assert!(candidates
         .iter()
-        .filter(|c| c["Score"].is_number())
-        .count();
-    assert!(
-        scored >= 3,
-        "the search scored {scored} candidates: {search}"
-    );
+        .all(|c| c["Score"].is_number() != c["Skipped"].is_string()));
+    assert!(candidates.iter().any(|c| c["Score"].is_number()));
     assert!(w.path().join("models/auto/report.html").is_file());
-    model
+    (w, model)
 }
 
 /// Raw e-mails: the search settles on word features (character n-grams add nothing on long
 /// texts) and a weak regularisation.
 #[test]
 fn spamassassin_automatic_training() {
-    let model = train_automatically("spamassassin/train", 0.98);
+    // A budget no machine reaches (the search takes about 25 s here), so what is chosen does not
+    // depend on the machine's load.
+    let (_, model) = train_automatically("spamassassin/train", 0.98, &["--search-seconds", "600"]);
     assert_eq!(model["features"]["char_ngrams"], serde_json::Value::Null);
     assert!(
         model["selection"]["Duplicates"]["NearDuplicates"]
@@ -157,8 +163,9 @@ fn spamassassin_cross_validation_of_the_chosen_setting() {
     assert!(f1 >= 0.977, "spam F1 {f1}");
 }
 
-/// The setting the search chooses for 20news (word unigrams, C=100), on grouped folds: threads
-/// and cross-posts stay in one fold, so this is far below what random folds would say (0.93).
+/// The setting the search chooses for 20news (label-weighted word unigrams, C=100), on grouped
+/// folds: threads and cross-posts stay in one fold, so this is far below what random folds
+/// would say (0.93).
 const NEWS20: &[&str] = &[
     "--no-search",
     "--char-ngrams",
@@ -167,6 +174,8 @@ const NEWS20: &[&str] = &[
     "--no-digit-shapes",
     "--word-ngrams",
     "1",
+    "--label-weighting",
+    "true",
     "--c",
     "100",
 ];
@@ -179,40 +188,21 @@ fn news20_cross_validation_of_the_chosen_setting() {
     args.extend_from_slice(NEWS20);
     let cv = docclass(&repo(), &args);
     let acc = cv["Pooled"]["Accuracy"].as_f64().unwrap();
-    assert!(acc >= 0.865, "accuracy {acc}");
+    assert!(acc >= 0.873, "accuracy {acc}");
     assert!(cv["Duplicates"]["ThreadMembers"].as_u64().unwrap() > 5000);
 }
 
 #[test]
 fn news20_automatic_training_and_classify_one_doc_per_file() {
     let train = data("20news/train");
-    let w = tempfile::tempdir().unwrap();
+    // The default budget, as users get it.
+    let (w, model) = train_automatically("20news/train", 0.84, &[]);
     let reg = w.path().join("models").display().to_string();
-    let mut args = vec![
-        "train",
-        "--name",
-        "news20",
-        "--train",
-        &train,
-        "--model-registry",
-        &reg,
-        "-q",
-    ];
-    // No tuning flags: the search chooses (within its time and memory budgets).
-    args.extend_from_slice(FOLDERS);
-    let props = docclass(w.path(), &args);
-    let meta = &props["DocumentClassifierProperties"]["ClassifierMetadata"];
-    assert_eq!(meta["NumberOfLabels"], 20);
-    let acc = meta["EvaluationMetrics"]["Accuracy"].as_f64().unwrap();
-    assert!(acc >= 0.84, "held-out accuracy {acc}");
-    let model: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(w.path().join("models/news20/model.json")).unwrap())
-            .unwrap();
+    assert_eq!(model["labels"].as_array().unwrap().len(), 20);
+    // The bigram families would need more than the optimiser's memory budget.
     let candidates = model["selection"]["Search"]["Candidates"]
         .as_array()
         .unwrap();
-    assert!(candidates.iter().filter(|c| c["Score"].is_number()).count() >= 3);
-    // The bigram families would need more than the optimiser's memory budget.
     assert!(candidates
         .iter()
         .any(|c| c["Skipped"].as_str().is_some_and(|s| s.contains("MB"))));
@@ -227,7 +217,7 @@ fn news20_automatic_training_and_classify_one_doc_per_file() {
             "--input-format",
             "ONE_DOC_PER_FILE",
             "--model",
-            "news20",
+            "auto",
             "--model-registry",
             &reg,
             "--output",

@@ -260,6 +260,35 @@ pub fn check_label_counts(docs: &[LabeledDoc], mode: Mode, min: usize, source: &
     Ok(())
 }
 
+/// What training reports while it works: lasting lines (stages, each candidate's score, the
+/// evaluation) and a passing status (the optimiser's iterations, the fold being fitted), which
+/// a terminal shows in place and a log leaves out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainProgress {
+    Line(String),
+    Status(String),
+}
+
+impl TrainProgress {
+    /// The same report, indented one level (reports of a step inside another).
+    pub fn indented(self) -> TrainProgress {
+        match self {
+            TrainProgress::Line(l) => TrainProgress::Line(format!("  {l}")),
+            TrainProgress::Status(s) => TrainProgress::Status(s),
+        }
+    }
+
+    /// The same report as a passing status within `context` (a search candidate's inner
+    /// fits), the changing part first so a narrow terminal still shows it.
+    pub fn as_status_of(self, context: &str) -> TrainProgress {
+        match self {
+            TrainProgress::Line(l) | TrainProgress::Status(l) => {
+                TrainProgress::Status(format!("{} | {context}", l.trim_start()))
+            }
+        }
+    }
+}
+
 /// Fits a vectorizer (IDF) and a linear model on the rows `rows` of `data`, the optimiser
 /// starting at `start`'s weights when given (see `TrainParams::fit_with_progress`).
 pub fn fit_rows(
@@ -268,7 +297,7 @@ pub fn fit_rows(
     data: &Prepared,
     rows: &[usize],
     start: Option<&LinearModel>,
-    progress: &mut dyn FnMut(String),
+    progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<(HashingVectorizer, LinearModel)> {
     let n_features = spec.n_features();
     let idf = if spec.idf {
@@ -278,7 +307,11 @@ pub fn fit_rows(
                 df[j as usize] += 1;
             }
         }
-        idf_from_df(&df, rows.len())
+        let mut idf = idf_from_df(&df, rows.len());
+        if spec.label_weighting {
+            scale_by_label_ratios(&mut idf, &df, data, rows);
+        }
+        idf
     } else {
         Vec::new()
     };
@@ -301,14 +334,12 @@ pub fn fit_rows(
     let started = Instant::now();
     let (model, report) =
         params.fit_with_progress(&dataset, data.labels.clone(), start, &mut |p| {
-            if p.iteration % 25 == 0 {
-                progress(format!(
-                    "  iteration {:>4}  objective {:.6}",
-                    p.iteration, p.objective
-                ));
-            }
+            progress(TrainProgress::Status(format!(
+                "iteration {:>4}  objective {:.6}",
+                p.iteration, p.objective
+            )));
         })?;
-    progress(format!(
+    progress(TrainProgress::Line(format!(
         "  fitted {} documents in {:.2} s: {} iterations, objective {:.6}{}",
         rows.len(),
         started.elapsed().as_secs_f64(),
@@ -319,8 +350,44 @@ pub fn fit_rows(
         } else {
             " (iteration limit reached)"
         }
-    ));
+    )));
     Ok((vectorizer, model))
+}
+
+/// Multiplies each seen feature's IDF by its largest |log-count ratio| of one label against the
+/// rest among `rows` (documents containing the feature, add-one smoothed, each side normalised
+/// by its total; NB-SVM), so features that tell labels apart weigh more.
+fn scale_by_label_ratios(idf: &mut [f32], df: &[u32], data: &Prepared, rows: &[usize]) {
+    let n_labels = data.labels.len();
+    let n = idf.len();
+    // in_label[l * n + j]: documents of label l that contain feature j.
+    let mut in_label = vec![0u32; n_labels * n];
+    for &i in rows {
+        for &l in &data.targets[i] {
+            let base = l as usize * n;
+            for &j in &data.tf[i].idx {
+                in_label[base + j as usize] += 1;
+            }
+        }
+    }
+    let seen: Vec<usize> = (0..n).filter(|&j| df[j] > 0).collect();
+    let mut best = vec![0f64; n];
+    for l in 0..n_labels {
+        let counts = &in_label[l * n..(l + 1) * n];
+        let (mut p_sum, mut q_sum) = (0f64, 0f64);
+        for &j in &seen {
+            p_sum += f64::from(counts[j]) + 1.0;
+            q_sum += f64::from(df[j] - counts[j]) + 1.0;
+        }
+        for &j in &seen {
+            let p = (f64::from(counts[j]) + 1.0) / p_sum;
+            let q = (f64::from(df[j] - counts[j]) + 1.0) / q_sum;
+            best[j] = best[j].max((p / q).ln().abs());
+        }
+    }
+    for &j in &seen {
+        idf[j] *= best[j] as f32;
+    }
 }
 
 /// Label probabilities for the rows `rows` of `data`.
@@ -416,7 +483,7 @@ struct Loaded {
 }
 
 /// Reads the training and test data, checks the labels and groups duplicates.
-fn load(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<Loaded> {
+fn load(config: &TrainConfig, progress: &mut dyn FnMut(TrainProgress)) -> Result<Loaded> {
     let started = Instant::now();
     let mut hasher = Sha256::new();
     let source = config
@@ -428,7 +495,7 @@ fn load(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<Loaded
     if train_set.docs.is_empty() {
         return Err(Error::data(&source, "no training documents were read"));
     }
-    progress(format!(
+    progress(TrainProgress::Line(format!(
         "read {} training and {} test documents from {} files ({:.1} MB) in {:.2} s{}",
         train_set.docs.len(),
         test_set.docs.len(),
@@ -443,7 +510,7 @@ fn load(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<Loaded
         } else {
             String::new()
         }
-    ));
+    )));
     check_label_counts(
         &train_set.docs,
         config.params.mode,
@@ -475,7 +542,7 @@ fn load(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<Loaded
 fn choose(
     config: &TrainConfig,
     loaded: &Loaded,
-    progress: &mut dyn FnMut(String),
+    progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<Chosen> {
     let Some(settings) = &config.search else {
         return Ok(Chosen {
@@ -525,7 +592,7 @@ struct Chosen {
 fn vectorize(
     loaded: &Loaded,
     spec: &FeatureSpec,
-    progress: &mut dyn FnMut(String),
+    progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<Prepared> {
     let t0 = Instant::now();
     let data = Prepared {
@@ -533,12 +600,12 @@ fn vectorize(
         tf: term_frequencies(spec, &loaded.docs)?,
         targets: loaded.targets.clone(),
     };
-    progress(format!(
+    progress(TrainProgress::Line(format!(
         "vectorized {} documents in {:.2} s ({} labels)",
         data.tf.len(),
         t0.elapsed().as_secs_f64(),
         data.labels.len()
-    ));
+    )));
     Ok(data)
 }
 
@@ -546,13 +613,13 @@ fn vectorize(
 fn duplicates(
     train: &[LabeledDoc],
     test: &[LabeledDoc],
-    progress: &mut dyn FnMut(String),
+    progress: &mut dyn FnMut(TrainProgress),
 ) -> (Groups, Option<Overlap>) {
     let started = Instant::now();
     let prints: Vec<Fingerprint> = train.par_iter().map(|d| Fingerprint::of(&d.text)).collect();
     let groups = groups::group_prints(&prints);
     let c = &groups.counts;
-    progress(format!(
+    progress(TrainProgress::Line(format!(
         "duplicates: {} exact, {} near, {} in threads; {} groups (largest {}) kept whole in every split ({:.2} s)",
         c.exact_duplicates,
         c.near_duplicates,
@@ -560,18 +627,18 @@ fn duplicates(
         c.groups,
         c.largest_group,
         started.elapsed().as_secs_f64()
-    ));
+    )));
     let overlap = (!test.is_empty()).then(|| {
         let test: Vec<Fingerprint> = test.par_iter().map(|d| Fingerprint::of(&d.text)).collect();
         let o = groups::overlap(&prints, &test);
         if o.exact_duplicates_of_training + o.near_duplicates_of_training > 0 {
-            progress(format!(
+            progress(TrainProgress::Line(format!(
                 "warning: {} of the {} test documents repeat training documents ({} exactly, {} nearly): the evaluation overstates quality on new documents",
                 o.exact_duplicates_of_training + o.near_duplicates_of_training,
                 o.test_documents,
                 o.exact_duplicates_of_training,
                 o.near_duplicates_of_training
-            ));
+            )));
         }
         o
     });
@@ -598,7 +665,7 @@ fn evaluate(
     data: &Prepared,
     (features, params): (&FeatureSpec, &TrainParams),
     start: Option<&LinearModel>,
-    progress: &mut dyn FnMut(String),
+    progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<Evaluation> {
     let (eval_train, eval_test): (Vec<usize>, Vec<usize>) = if loaded.n_train < data.tf.len() {
         (
@@ -616,23 +683,25 @@ fn evaluate(
     let mode = params.mode;
     let truth: Vec<Vec<u32>> = eval_test.iter().map(|&i| data.targets[i].clone()).collect();
     let (probabilities, model) = if eval_test.is_empty() {
-        progress("no test documents: skipping evaluation".into());
+        progress(TrainProgress::Line(
+            "no test documents: skipping evaluation".into(),
+        ));
         (Vec::new(), None)
     } else {
-        progress(format!(
+        progress(TrainProgress::Line(format!(
             "evaluating: fitting on {} documents, testing on {}",
             eval_train.len(),
             eval_test.len()
-        ));
+        )));
         let (v, m) = fit_rows(features, params, data, &eval_train, start, progress)?;
         (probabilities_rows(&v, &m, data, &eval_test), Some(m))
     };
     let predicted: Vec<Vec<u32>> = probabilities.iter().map(|p| decide(mode, p)).collect();
     let (metrics, confusion) = metrics::evaluate(mode, &data.labels, &truth, &predicted);
-    progress(format!(
+    progress(TrainProgress::Line(format!(
         "evaluation: accuracy {:.4}, macro F1 {:.4}, micro F1 {:.4}",
         metrics.accuracy, metrics.f1_score, metrics.micro_f1_score
-    ));
+    )));
     Ok(Evaluation {
         metadata: ClassifierMetadata {
             number_of_labels: data.labels.len(),
@@ -694,7 +763,10 @@ fn model_meta(
 }
 
 /// Runs a whole training job and writes the model into the registry.
-pub fn train(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<TrainOutcome> {
+pub fn train(
+    config: &TrainConfig,
+    progress: &mut dyn FnMut(TrainProgress),
+) -> Result<TrainOutcome> {
     config.validate()?;
     let dir = config
         .registry
@@ -722,10 +794,10 @@ pub fn train(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<T
         progress,
     )?;
     drop(start);
-    progress(format!(
+    progress(TrainProgress::Line(format!(
         "fitting the final model on all {} training documents",
         loaded.n_train
-    ));
+    )));
     let all_rows: Vec<usize> = (0..loaded.n_train).collect();
     let (vectorizer, model) = fit_rows(
         &features,
@@ -784,11 +856,11 @@ pub fn train(config: &TrainConfig, progress: &mut dyn FnMut(String)) -> Result<T
         &[(report::FILE, report.as_bytes())],
         config.overwrite,
     )?;
-    progress(format!(
+    progress(TrainProgress::Line(format!(
         "wrote {} in {:.1} s total",
         dir.display(),
         started.elapsed().as_secs_f64()
-    ));
+    )));
     Ok(TrainOutcome {
         dir,
         record,
@@ -918,7 +990,7 @@ pub fn out_of_fold(
     fold_of: &[usize],
     k: usize,
     starts: Option<&[LinearModel]>,
-    progress: &mut dyn FnMut(String),
+    progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<OutOfFold> {
     let n = fold_of.len();
     let mut out = OutOfFold {
@@ -931,12 +1003,12 @@ pub fn out_of_fold(
     };
     for f in 0..k {
         let (test, train): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| fold_of[i] == f);
-        progress(format!(
+        progress(TrainProgress::Line(format!(
             "fold {}/{k}: fitting on {}, testing on {}",
             f + 1,
             train.len(),
             test.len()
-        ));
+        )));
         let t = Instant::now();
         let start = starts.and_then(|s| s.get(f));
         let (v, m) = fit_rows(spec, params, data, &train, start, progress)?;
@@ -961,7 +1033,7 @@ pub fn out_of_fold(
 pub fn cross_validate(
     config: &TrainConfig,
     folds: usize,
-    progress: &mut dyn FnMut(String),
+    progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<CrossValidation> {
     config.validate()?;
     if folds < 2 {
@@ -1016,11 +1088,11 @@ pub fn cross_validate(
             for f in 0..folds {
                 let (test, train): (Vec<usize>, Vec<usize>) =
                     (0..n).partition(|&i| fold_of[i] == f);
-                progress(format!(
+                progress(TrainProgress::Line(format!(
                     "fold {}/{folds}: searching settings on {} documents",
                     f + 1,
                     train.len()
-                ));
+                )));
                 let t = Instant::now();
                 let docs: Vec<LabeledDoc> = train.iter().map(|&i| set.docs[i].clone()).collect();
                 let train_targets: Vec<Vec<u32>> =
@@ -1038,7 +1110,7 @@ pub fn cross_validate(
                     &config.params,
                     &config.overrides,
                     settings,
-                    &mut |line| progress(format!("  {line}")),
+                    &mut |event| progress(event.indented()),
                 )?;
                 drop(docs);
                 let data = Prepared {
@@ -1106,5 +1178,40 @@ mod tests {
         );
         let one: Vec<LabeledDoc> = (0..12).map(|_| mk("ham")).collect();
         assert!(check_label_counts(&one, Mode::MultiClass, 10, "t.csv").is_err());
+    }
+
+    #[test]
+    fn progress_keeps_iterations_out_of_the_lasting_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sms_small.csv");
+        let registry =
+            crate::model::registry::Registry::new(dir.path(), crate::aws::Identity::default());
+        let mut config = TrainConfig::new("progress", registry);
+        config.train_uri = Some(fixture.to_string());
+        let mut events = Vec::new();
+        train(&config, &mut |e| events.push(e)).unwrap();
+        let lines: Vec<&String> = events
+            .iter()
+            .filter_map(|e| match e {
+                TrainProgress::Line(l) => Some(l),
+                TrainProgress::Status(_) => None,
+            })
+            .collect();
+        let statuses: Vec<&String> = events
+            .iter()
+            .filter_map(|e| match e {
+                TrainProgress::Status(s) => Some(s),
+                TrainProgress::Line(_) => None,
+            })
+            .collect();
+        assert!(lines.iter().any(|l| l.starts_with("search: chose ")));
+        assert!(lines.iter().all(|l| !l.contains("iteration ")), "{lines:?}");
+        // A terminal sees the optimiser move, also inside the search's candidates.
+        assert!(statuses
+            .iter()
+            .any(|s| s.starts_with("iteration ") && s.contains("| search: ")));
+        assert!(statuses
+            .iter()
+            .any(|s| s.starts_with("iteration ") && !s.contains("search")));
     }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{out_of_fold, term_frequencies, Prepared};
+use super::{out_of_fold, term_frequencies, Prepared, TrainProgress};
 use crate::error::Result;
 use crate::input::labeled::LabeledDoc;
 use crate::model::metrics;
@@ -31,6 +31,7 @@ pub struct Overrides {
     pub digit_shapes: Option<bool>,
     pub sublinear_tf: Option<bool>,
     pub idf: Option<bool>,
+    pub label_weighting: Option<bool>,
     pub c: Option<f64>,
     pub class_weight: Option<ClassWeight>,
 }
@@ -59,6 +60,9 @@ impl Overrides {
         if let Some(v) = self.idf {
             f.idf = v;
         }
+        if let Some(v) = self.label_weighting {
+            f.label_weighting = v;
+        }
         if let Some(v) = self.c {
             params.c = v;
         }
@@ -83,7 +87,7 @@ impl Default for SearchSettings {
     fn default() -> Self {
         SearchSettings {
             folds: 3,
-            budget: Duration::from_secs(45),
+            budget: Duration::from_secs(40),
             memory_budget_bytes: 640 << 20,
         }
     }
@@ -116,9 +120,14 @@ impl Candidate {
             kinds.push("digit shapes".into());
         }
         format!(
-            "{} (2^{}), C={}, {}",
+            "{} (2^{}{}), C={}, {}",
             kinds.join(" + "),
             f.n_features_log2,
+            if f.label_weighting {
+                ", label-weighted"
+            } else {
+                ""
+            },
             self.params.c,
             self.params.class_weight.describe()
         )
@@ -161,7 +170,9 @@ pub struct SearchRecord {
 }
 
 /// The feature families tried, in order of preference on ties: short texts gain from character
-/// n-grams and symbols (`£`, `!`), long ones from plain word features.
+/// n-grams and symbols (`£`, `!`), long ones from plain word features weighted by how well they
+/// tell the labels apart (grouped 5-fold CV, words, C=100: 20news 0.8717 -> 0.8788,
+/// SpamAssassin 0.9895 -> 0.9901 at C=300; on SMS, character n-grams without it win).
 fn feature_families() -> Vec<FeatureSpec> {
     let base = FeatureSpec::default();
     vec![
@@ -175,6 +186,7 @@ fn feature_families() -> Vec<FeatureSpec> {
             char_ngrams: None,
             symbols: false,
             digit_shapes: false,
+            label_weighting: true,
             ..base
         },
     ]
@@ -219,7 +231,7 @@ struct Scorer<'a, 'p> {
     /// Longest time a candidate took from cold (a new feature family) and from a warm start.
     cold_seconds: f64,
     warm_seconds: f64,
-    progress: &'p mut dyn FnMut(String),
+    progress: &'p mut dyn FnMut(TrainProgress),
     best_index: Option<usize>,
 }
 
@@ -260,7 +272,10 @@ impl Scorer<'_, '_> {
             ));
         }
         if let Some(why) = &record.skipped {
-            (self.progress)(format!("search: {}: skipped ({why})", record.setting));
+            (self.progress)(TrainProgress::Line(format!(
+                "search: {}: skipped ({why})",
+                record.setting
+            )));
             self.scored.push((cand, record));
             return Ok(None);
         }
@@ -284,6 +299,8 @@ impl Scorer<'_, '_> {
             ..cand.params.clone()
         };
         let warm = self.warm.take().filter(|(f, _)| *f == cand.features);
+        let context = format!("search: {}", record.setting);
+        let progress = &mut *self.progress;
         let oof = out_of_fold(
             &cand.features,
             &params,
@@ -291,7 +308,7 @@ impl Scorer<'_, '_> {
             fold_of,
             self.settings.folds,
             warm.as_ref().map(|(_, models)| models.as_slice()),
-            &mut |_| {},
+            &mut |event| progress(event.as_status_of(&context)),
         )?;
         let warmed = warm.is_some();
         drop(warm);
@@ -307,7 +324,7 @@ impl Scorer<'_, '_> {
             &mut self.cold_seconds
         };
         *longest = longest.max(record.seconds);
-        (self.progress)(format!(
+        (self.progress)(TrainProgress::Line(format!(
             "search: {}: {} {:.4}, macro F1 {:.4} ({:.1} s)",
             record.setting,
             match self.mode {
@@ -317,7 +334,7 @@ impl Scorer<'_, '_> {
             score,
             m.f1_score,
             record.seconds
-        ));
+        )));
         self.scored.push((cand, record));
         Ok(Some(score))
     }
@@ -364,12 +381,13 @@ pub struct Winner {
 }
 
 /// Runs the search and returns the winner with the record of every candidate.
+/// Stages: 1. feature family, 2. C, 3. class weights, 4. feature space, 5. label weighting.
 pub fn search(
     data: &Data,
     base: &TrainParams,
     overrides: &Overrides,
     settings: &SearchSettings,
-    progress: &mut dyn FnMut(String),
+    progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<Winner> {
     let mode = base.mode;
     let mut s = Scorer {
@@ -477,14 +495,24 @@ pub fn search(
         }
     }
 
+    // 5. Label weighting of the features (NB-SVM's log-count ratios, folded into IDF).
+    if overrides.label_weighting.is_none() {
+        let (b, _) = s.best().expect("a family was scored");
+        let mut next = s.scored[b].0.clone();
+        if next.features.idf {
+            next.features.label_weighting = !next.features.label_weighting;
+            try_move(&mut s, fix(next), false)?;
+        }
+    }
+
     let (chosen, _) = s.best().expect("a family was scored");
     let seconds = s.started.elapsed().as_secs_f64();
-    (s.progress)(format!(
+    (s.progress)(TrainProgress::Line(format!(
         "search: chose {} after {} candidates in {:.1} s",
         s.scored[chosen].1.setting,
         s.scored.len(),
         seconds
-    ));
+    )));
     let candidate = s.scored[chosen].0.clone();
     Ok(Winner {
         candidate,
@@ -511,6 +539,7 @@ fn tf_key(spec: &FeatureSpec) -> FeatureSpec {
     FeatureSpec {
         idf: true,
         l2_normalize: true,
+        label_weighting: false,
         ..spec.clone()
     }
 }
