@@ -1,6 +1,7 @@
 //! Criterion benches, one group per stage of the hot path, each with `Throughput::Bytes`:
-//! split (line cutting), tokenize_hash (vectorizing), score (linear model), jsonl+compress
-//! (writing and deflating prediction lines), and end_to_end (a whole job into output.tar.gz).
+//! split (line cutting), tokenize_hash (vectorizing), stages (hashing, + counting, + scoring,
+//! stacked), score (linear model), jsonl+compress (writing and deflating prediction lines), and
+//! end_to_end (a whole job into output.tar.gz).
 
 mod common;
 
@@ -13,7 +14,7 @@ use docclass::aws::Identity;
 use docclass::input::split::{chunk_ends, LineIter};
 use docclass::input::{listing, SplitMode};
 use docclass::job::{classify_into, ClassifyConfig, UNIT_BYTES};
-use docclass::model::Classifier;
+use docclass::model::{Classifier, ScoreScratch};
 use docclass::output::archive::CompressedChunk;
 use docclass::output::jsonl::{json_string, rank_into, FileLine, JsonStyle, JsonlFormat};
 use docclass::text::{SparseVec, VectorizerScratch};
@@ -51,10 +52,57 @@ fn tokenize_hash(c: &mut Criterion) {
         b.iter(|| {
             let mut nnz = 0;
             for line in text.lines() {
-                m.vectorizer.vectorize_into(line, &mut scratch, &mut v);
+                m.vectorizer().vectorize_into(line, &mut scratch, &mut v);
                 nnz += v.len();
             }
             nnz
+        })
+    });
+    g.finish();
+}
+
+/// The hot path's stages one on top of the other, on the same lines: hashing alone (tokens,
+/// word and character n-grams), then counting (term frequencies), then scoring (the classifier's
+/// whole text-to-probabilities path). Differences between them are the cost of each stage.
+fn stages(c: &mut Criterion) {
+    let m = model();
+    let text = common::corpus(10_000, 5);
+    let mut g = c.benchmark_group("stages");
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("1_hash_10k_lines", |b| {
+        let mut scratch = VectorizerScratch::default();
+        b.iter(|| {
+            let mut n = 0;
+            for line in text.lines() {
+                m.vectorizer().hash_into(line, &mut scratch);
+                n += 1;
+            }
+            n
+        })
+    });
+    g.bench_function("2_hash_count_10k_lines", |b| {
+        let mut scratch = VectorizerScratch::default();
+        let mut tf = SparseVec::default();
+        b.iter(|| {
+            let mut nnz = 0;
+            for line in text.lines() {
+                m.vectorizer()
+                    .term_frequencies_into(line, &mut scratch, &mut tf);
+                nnz += tf.len();
+            }
+            nnz
+        })
+    });
+    g.bench_function("3_hash_count_score_10k_lines", |b| {
+        let mut scratch = ScoreScratch::default();
+        let mut probs = Vec::new();
+        b.iter(|| {
+            let mut acc = 0.0;
+            for line in text.lines() {
+                m.probabilities_into(line, &mut scratch, &mut probs);
+                acc += probs[0];
+            }
+            acc
         })
     });
     g.finish();
@@ -68,7 +116,7 @@ fn score(c: &mut Criterion) {
         .lines()
         .map(|l| {
             let mut v = SparseVec::default();
-            m.vectorizer.vectorize_into(l, &mut scratch, &mut v);
+            m.vectorizer().vectorize_into(l, &mut scratch, &mut v);
             v
         })
         .collect();
@@ -79,7 +127,7 @@ fn score(c: &mut Criterion) {
         b.iter(|| {
             let mut acc = 0.0;
             for v in &vecs {
-                m.model.probabilities_into(v, &mut z, &mut p);
+                m.model().probabilities_into(v, &mut z, &mut p);
                 acc += p[0];
             }
             acc
@@ -93,13 +141,13 @@ fn jsonl_compress(c: &mut Criterion) {
     let format = JsonlFormat::new(
         JsonStyle::Compact,
         FileLine::Zero,
-        m.model.mode(),
-        m.model.labels(),
+        m.model().mode(),
+        m.model().labels(),
     );
     let file = json_string("messages.txt");
     let probs = [0.1234, 0.8766];
     let mut ranked = Vec::new();
-    rank_into(m.model.mode(), &probs, &mut ranked);
+    rank_into(m.model().mode(), &probs, &mut ranked);
     let mut lines = Vec::new();
     for i in 0..10_000u64 {
         format.push_prediction(&mut lines, &file, Some(i), &ranked, &probs);
@@ -116,7 +164,7 @@ fn jsonl_compress(c: &mut Criterion) {
             out.len()
         })
     });
-    for level in [1u32, 6] {
+    for level in [1u32, 5, 6] {
         g.bench_with_input(
             BenchmarkId::new("deflate_level", level),
             &level,
@@ -193,6 +241,7 @@ criterion_group!(
     benches,
     split,
     tokenize_hash,
+    stages,
     score,
     jsonl_compress,
     end_to_end,

@@ -31,6 +31,7 @@ pub mod job;
 pub mod location;
 pub mod model;
 pub mod output;
+mod prefetch;
 pub mod rng;
 pub mod s3;
 pub mod service;

@@ -16,7 +16,11 @@ Run through benches/compare/run (which prepares the peers' virtualenv):
      from spawn to exit (wall clock, time.perf_counter) with peak RSS and CPU
      time from GNU time (/usr/bin/time -f "%M %U %S"). Tools alternate:
      each of the R rounds runs all tools, in an order rotated by one per round.
-  4. Table of medians over rounds -> stdout, work/results.md, work/results.json.
+     pigz (`pigz -p 2 -6`) compresses docclass's own predictions.jsonl (made once,
+     untimed, before the rounds): the output must be compressed, so that time is
+     the floor for a job that writes output.tar.gz.
+  4. Table of medians over rounds -> stdout, work/results.md, work/results.json,
+     with the medians of per-round ratios docclass-2t/pigz and fasttext/docclass-2t.
 
 Every tool writes its predictions to a file under work/out/ (docclass: its
 output.tar.gz job archive), which is checked (line count, resubstitution
@@ -68,7 +72,11 @@ TOOLS = {
     "sklearn": ("scikit-learn tfidf+LR predict_proba", "1 proc"),
     "sklearn-2p": ("scikit-learn tfidf+LR predict_proba", "2 procs"),
     "vw": ("Vowpal Wabbit -t (pre-tokenized input)", "1 proc"),
+    "pigz": ("pigz -6 of docclass's own predictions.jsonl (compression alone)", "1 proc, 2 threads"),
 }
+# Ratios reported as medians of per-round ratios (the tools alternate within each round):
+# docclass-2t's time over pigz's (the goal: at most 2.8) and fastText's over docclass-2t's.
+RATIOS = [("docclass-2t", "pigz"), ("fasttext", "docclass-2t")]
 BASELINE = "docclass-2t"
 
 
@@ -296,6 +304,8 @@ class Bench:
         out = lambda name: os.path.join(a.out, name)  # noqa: E731
         if tool == "cat":
             return [["cat", a.raw]], [os.devnull]
+        if tool == "pigz":
+            return [["pigz", "-p", "2", "-6", "-c", a.predictions]], [out("pigz.gz")]
         if tool.startswith("docclass"):
             threads = {"docclass-2t": "2", "docclass-1t": "1"}[tool]
             return [[a.binary, "classify", "--input", a.raw, "--model", a.docclass_model,
@@ -343,7 +353,7 @@ class Bench:
     def predictions(self, tool):
         a = self.a
         m = min(len(a.labels), a.lines)  # lines whose label is checked
-        if tool == "cat":
+        if tool in ("cat", "pigz"):
             return None, None
         if tool.startswith("docclass"):
             with open(os.path.join(a.out, tool + ".job.json")) as f:
@@ -399,6 +409,33 @@ class Bench:
 
 
 # ------------------------------------------------------------------ report
+
+def docclass_predictions(a):
+    """Runs docclass once (untimed) and keeps its predictions.jsonl for pigz to compress."""
+    path = os.path.join(a.work, f"predictions_{a.lines}.jsonl")
+    job = os.path.join(a.out, "pigz-source")
+    shutil.rmtree(job, ignore_errors=True)
+    subprocess.run([a.binary, "classify", "--input", a.raw, "--model", a.docclass_model,
+                    "--output", job + "/", "-q", "--job-store", os.path.join(a.work, "jobs")],
+                   check=True, stdout=subprocess.DEVNULL)
+    archive = next(os.path.join(d, f) for d, _, fs in os.walk(job) for f in fs
+                   if f == "output.tar.gz")
+    with tarfile.open(archive, "r:gz") as tar, open(path, "wb") as out:
+        shutil.copyfileobj(tar.extractfile("predictions.jsonl"), out)
+    shutil.rmtree(job)
+    return path
+
+
+def ratios(samples):
+    """{"a/b": median over rounds of a's seconds / b's seconds} for the pairs in RATIOS."""
+    out = {}
+    for a, b in RATIOS:
+        if a in samples and b in samples:
+            per_round = [x["seconds"] / y["seconds"] for x, y in zip(samples[a], samples[b])]
+            out[f"{a}/{b}"] = {"median": statistics.median(per_round),
+                               "rounds": [round(r, 3) for r in per_round]}
+    return out
+
 
 def versions(binary):
     v = {"python": platform.python_version()}
@@ -557,6 +594,15 @@ def main():
     if "vw" in tools:
         a.vw_model = timed("vw", train_vw, rows, a.models, a.positive)
 
+    if "pigz" in tools:
+        if not shutil.which("pigz"):
+            sys.exit("--tools pigz: pigz is not installed (apt-get install pigz)")
+        if not any(t.startswith("docclass") for t in tools):
+            a.docclass_model = a.docclass_model or timed("docclass", train_docclass, a.binary,
+                                                         a.data, a.models)
+        a.predictions = docclass_predictions(a)
+        log(f"pigz input: {a.predictions} ({os.path.getsize(a.predictions) / 1e6:.1f} MB)")
+
     bench = Bench(a)
     # Untimed warm-up read: every tool then reads the corpus from the page cache.
     for path in (a.raw, a.vw_corpus):
@@ -576,6 +622,7 @@ def main():
     load["after"] = os.getloadavg()
 
     summary = summarize(samples, a.lines, n_bytes)
+    ratio = ratios(samples)
     others = max(r["other_cpu_seconds"] for runs in samples.values() for r in runs)
     kept = [r for runs in samples.values() for r in runs]
     contended = sum(r["contended"] for r in kept)
@@ -596,6 +643,10 @@ def main():
         "versions": versions(a.binary), "train_seconds": train_seconds,
     }
     md = table(summary)
+    if ratio:
+        md += "\n\n" + "\n".join(f"{k}: median of per-round ratios {v['median']:.2f} "
+                                   f"(rounds: {', '.join(f'{r:.2f}' for r in v['rounds'])})"
+                                   for k, v in ratio.items())
     note = (f"{a.lines:,} lines ({n_bytes / 1e6:.1f} MB) of sms_spam texts, median of "
             f"{a.rounds} round(s); {info['started']}; {info['host']['cpu']}, "
             f"{info['host']['cores']} cores; docclass {info['git_head']} "
@@ -615,7 +666,7 @@ def main():
     with open(os.path.join(a.work, "results.md"), "w") as f:
         f.write(f"# Batch prediction throughput\n\n{md}\n\n{note}\n")
     with open(os.path.join(a.work, "results.json"), "w") as f:
-        json.dump({"info": info, "results": summary,
+        json.dump({"info": info, "results": summary, "ratios": ratio,
                    "samples": {t: s for t, s in samples.items()}}, f, indent=2)
     log(f"wrote {os.path.join(a.work, 'results.md')} and results.json")
 

@@ -4,6 +4,10 @@
   peer_predict.py sklearn  MODEL INPUT OUTPUT [--start B --end B]
   peer_predict.py fasttext MODEL INPUT OUTPUT [--start B --end B]
   peer_predict.py vw       VW-ARGS...
+  peer_predict.py sklearn|fasttext MODEL LIST OUTPUT --files
+
+With --files, LIST names one document file per line (ONE_DOC_PER_FILE): each
+file is read whole (UTF-8, errors replaced) and predicted as one document.
 
 sklearn/fasttext read the raw one-document-per-line corpus (optionally only
 the byte range [start, end), which must begin and end on line boundaries),
@@ -52,6 +56,27 @@ def line_batches(path, start=0, end=None):
             yield [carry.decode("utf-8", errors="replace")]
 
 
+FILES_PER_BATCH = 1000
+
+
+def file_batches(list_path):
+    """Yield lists of whole-file documents, FILES_PER_BATCH at a time."""
+    with open(list_path, encoding="utf-8") as f:
+        paths = f.read().splitlines()
+    for i in range(0, len(paths), FILES_PER_BATCH):
+        docs = []
+        for p in paths[i:i + FILES_PER_BATCH]:
+            with open(p, "rb") as doc:
+                docs.append(doc.read().decode("utf-8", errors="replace"))
+        yield docs
+
+
+def batches(args):
+    if args.files:
+        return file_batches(args.input)
+    return line_batches(args.input, args.start, args.end)
+
+
 def predict_sklearn(args):
     import joblib
     import numpy as np
@@ -59,7 +84,7 @@ def predict_sklearn(args):
     vec, clf = joblib.load(args.model)
     classes = [str(c) for c in clf.classes_]
     with open(args.output, "w", encoding="utf-8") as out:
-        for lines in line_batches(args.input, args.start, args.end):
+        for lines in batches(args):
             proba = clf.predict_proba(vec.transform(lines))
             best = proba.argmax(axis=1)
             top = proba[np.arange(len(best)), best]
@@ -71,7 +96,10 @@ def predict_fasttext(args):
 
     model = fasttext.load_model(args.model)
     with open(args.output, "w", encoding="utf-8") as out:
-        for lines in line_batches(args.input, args.start, args.end):
+        for lines in batches(args):
+            if args.files:
+                # fastText predicts one line per document: a file's line breaks become spaces.
+                lines = [" ".join(s.split("\n")) for s in lines]
             # Same preprocessing as training (lower-case). The list form of
             # predict() goes through multilinePredict (the single-string form
             # of fasttext-wheel 0.9.2 breaks on numpy 2). k=1 as predict-prob.
@@ -101,6 +129,8 @@ def main():
     ap.add_argument("output")
     ap.add_argument("--start", type=int, default=0, help="first byte (line start)")
     ap.add_argument("--end", type=int, default=None, help="end byte (line start or EOF)")
+    ap.add_argument("--files", action="store_true",
+                    help="INPUT lists document files, one per line (ONE_DOC_PER_FILE)")
     args = ap.parse_args()
     {"sklearn": predict_sklearn, "fasttext": predict_fasttext}[args.tool](args)
 

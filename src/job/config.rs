@@ -13,6 +13,10 @@ use crate::output::jsonl::{FileLine, JsonStyle};
 
 /// Target size of one work unit.
 pub const UNIT_BYTES: usize = 1 << 20;
+/// gzip level of output.tar.gz unless asked otherwise: on predictions.jsonl, level 5 writes
+/// 6.26 MB where gzip -6 writes 6.09 MB and level 6 5.93 MB, in 0.29 s of CPU against 0.51 s
+/// (1M SMS predictions, 127.5 MB).
+pub const DEFAULT_COMPRESSION_LEVEL: u32 = 5;
 
 /// A validated classification job.
 #[derive(Debug, Clone)]
@@ -126,7 +130,7 @@ impl ClassifyConfig {
             ocr: Ocr::default(),
             style: JsonStyle::Compact,
             file_line: FileLine::Zero,
-            compression_level: 6,
+            compression_level: DEFAULT_COMPRESSION_LEVEL,
             mmap: MmapChoice::Auto,
             unit_bytes: UNIT_BYTES,
             s3_root: None,

@@ -99,8 +99,8 @@ fn run_units(
         format: JsonlFormat::new(
             cfg.style,
             cfg.file_line,
-            classifier.model.mode(),
-            classifier.model.labels(),
+            classifier.model().mode(),
+            classifier.model().labels(),
         ),
         files,
         file_json: files.iter().map(|f| json_string(&f.key)).collect(),

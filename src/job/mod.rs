@@ -19,6 +19,6 @@ pub mod store;
 pub mod train;
 pub mod worker;
 
-pub use config::{ClassifyConfig, Shard, UNIT_BYTES};
+pub use config::{ClassifyConfig, Shard, DEFAULT_COMPRESSION_LEVEL, UNIT_BYTES};
 pub use driver::{classify_into, classify_part, JobProgress};
 pub use lifecycle::{execute, prepare, run_job, submit};

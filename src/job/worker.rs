@@ -143,7 +143,7 @@ impl Worker {
     fn classify(&mut self, ctx: &Context, file: usize, line: Option<u64>, text: &str) {
         let c = ctx.classifier;
         c.probabilities_into(text, &mut self.scratch, &mut self.probs);
-        rank_into(c.model.mode(), &self.probs, &mut self.ranked);
+        rank_into(c.model().mode(), &self.probs, &mut self.ranked);
         ctx.format.push_prediction(
             &mut self.out,
             &ctx.file_json[file],
@@ -339,7 +339,7 @@ impl Worker {
             Ok(text) => {
                 let c = ctx.classifier;
                 c.probabilities_into(text, &mut self.scratch, &mut self.probs);
-                rank_into(c.model.mode(), &self.probs, &mut self.ranked);
+                rank_into(c.model().mode(), &self.probs, &mut self.ranked);
                 ctx.format.push_page(
                     &mut self.out,
                     &ctx.file_json[f],

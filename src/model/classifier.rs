@@ -3,15 +3,17 @@
 //! ClassifyDocument share. Reading and writing the model folder is `io`'s.
 
 use super::io::ModelMeta;
-use super::linear::LinearModel;
+use super::linear::{LinearModel, PairedWeights};
 use crate::text::{HashingVectorizer, SparseVec, VectorizerScratch};
 
 /// A loaded, ready-to-score classifier: its metadata, vectorizer and linear model.
 #[derive(Debug, Clone)]
 pub struct Classifier {
     pub meta: ModelMeta,
-    pub vectorizer: HashingVectorizer,
-    pub model: LinearModel,
+    vectorizer: HashingVectorizer,
+    model: LinearModel,
+    /// One-head models: IDF and weight side by side, one cache line per feature instead of two.
+    paired: Option<PairedWeights>,
 }
 
 /// Buffers `Classifier::probabilities_into` reuses from one document to the next.
@@ -27,20 +29,48 @@ impl Classifier {
     /// normalisation and the dot product in one pass. Batch jobs and ClassifyDocument both score
     /// through here, so the same text gets the same scores either way.
     pub fn probabilities_into(&self, text: &str, scratch: &mut ScoreScratch, probs: &mut Vec<f64>) {
-        self.vectorizer
-            .term_frequencies_into(text, &mut scratch.vectorizer, &mut scratch.tf);
         let l2 = self.vectorizer.spec().l2_normalize;
-        self.model
-            .decision_tf_into(&scratch.tf, self.vectorizer.idf(), l2, &mut scratch.z);
+        match &self.paired {
+            Some(paired) => {
+                self.vectorizer.term_frequencies_then(
+                    text,
+                    &mut scratch.vectorizer,
+                    &mut scratch.tf,
+                    |j| paired.prefetch(j),
+                );
+                paired.decision_tf_into(&scratch.tf, self.model.bias()[0], l2, &mut scratch.z)
+            }
+            None => {
+                self.vectorizer.term_frequencies_into(
+                    text,
+                    &mut scratch.vectorizer,
+                    &mut scratch.tf,
+                );
+                self.model
+                    .decision_tf_into(&scratch.tf, self.vectorizer.idf(), l2, &mut scratch.z)
+            }
+        }
         self.model.link_into(&scratch.z, probs);
     }
 
-    /// Assembles a classifier from its parts (after training).
+    /// Assembles a classifier from its parts (after training or loading).
     pub fn new(meta: ModelMeta, vectorizer: HashingVectorizer, model: LinearModel) -> Self {
+        let paired = (model.heads() == 1).then(|| PairedWeights::new(&model, vectorizer.idf()));
         Classifier {
             meta,
             vectorizer,
             model,
+            paired,
         }
+    }
+
+    /// How text becomes features.
+    pub fn vectorizer(&self) -> &HashingVectorizer {
+        &self.vectorizer
+    }
+
+    /// The fitted weights, labels and mode.
+    pub fn model(&self) -> &LinearModel {
+        &self.model
     }
 }

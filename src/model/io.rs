@@ -111,12 +111,16 @@ impl Classifier {
     /// Writes `model.json`, `weights.bin` and `confusion_matrix.json` into `dir` (created if needed).
     pub fn save(&mut self, dir: &Path, confusion: &ConfusionMatrix) -> Result<()> {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let weights = encode_weights(self.vectorizer.spec(), self.vectorizer.idf(), &self.model);
+        let weights = encode_weights(
+            self.vectorizer().spec(),
+            self.vectorizer().idf(),
+            self.model(),
+        );
         self.meta.weights = WeightsInfo {
             file: ModelFiles::WEIGHTS.into(),
             bytes: weights.len() as u64,
             crc32: read_u32(&weights, weights.len() - 4),
-            heads: self.model.heads(),
+            heads: self.model().heads(),
         };
         write_atomic(&dir.join(ModelFiles::WEIGHTS), &weights)?;
         let mut meta = serde_json::to_vec_pretty(&self.meta)?;
@@ -224,10 +228,6 @@ impl Classifier {
         let (w, b) = rest.split_at(n * heads);
         let vectorizer = HashingVectorizer::with_idf(spec.clone(), idf.to_vec())?;
         let model = LinearModel::new(meta.labels.clone(), meta.mode, n, w.to_vec(), b.to_vec())?;
-        Ok(Classifier {
-            meta,
-            vectorizer,
-            model,
-        })
+        Ok(Classifier::new(meta, vectorizer, model))
     }
 }

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::tokenize::{Token, Tokenizer};
+use super::wordcache::{WordCache, MAX_WORD_BYTES};
 use crate::error::{Error, Param, Result};
 
 /// Longest word n-gram supported.
@@ -143,13 +144,31 @@ pub struct VectorizerScratch {
     word: String,
     padded: Vec<u8>,
     raw: Vec<u32>,
+    /// A word's own features, computed afresh.
+    fresh: Vec<u32>,
+    /// The document's tokens: their text, one after another, and where each is in it.
+    token_text: String,
+    tokens: Vec<TokenSpan>,
     /// Open-addressing table for counting: feature index per slot (`u32::MAX` when empty) and
     /// its position in the output.
     keys: Vec<u32>,
     slots: Vec<u32>,
     /// Dense per-feature counts (all zero between documents) and counts beyond 255.
     counts: Vec<u8>,
-    spill: Vec<(u32, u32)>,
+    /// Occurrences past 255, per feature: allocated the first time a document needs it (long
+    /// documents), zero between documents.
+    spill: Vec<u32>,
+    /// Features of words seen before.
+    cache: WordCache,
+}
+
+/// One token of the document being hashed.
+#[derive(Debug, Clone, Copy)]
+struct TokenSpan {
+    start: u32,
+    end: u32,
+    hash: u64,
+    is_word: bool,
 }
 
 /// Turns text into `SparseVec`s as its `FeatureSpec` says. Cheap to share across threads.
@@ -262,35 +281,88 @@ impl HashingVectorizer {
 
     /// Hashes every feature occurrence of `text` into `raw` (unsorted, with repeats).
     pub fn hash_into(&self, text: &str, scratch: &mut VectorizerScratch) {
+        let mut raw = std::mem::take(&mut scratch.raw);
+        raw.clear();
+        self.features_into(text, scratch, &mut raw);
+        scratch.raw = raw;
+    }
+
+    /// Passes every feature occurrence of `text` to `sink`, in a fixed order: per token, its
+    /// word n-grams ending there, its character n-grams, its digit shape. The order matters: it
+    /// is the order of first occurrence, which the floating-point sums follow.
+    #[inline]
+    fn features_into<S: Sink>(&self, text: &str, scratch: &mut VectorizerScratch, sink: &mut S) {
         let spec = &self.spec;
         let shift = 64 - spec.n_features_log2;
         let seed = spec.seed;
         let VectorizerScratch {
-            word, padded, raw, ..
+            word,
+            padded,
+            fresh,
+            cache,
+            tokens,
+            token_text,
+            ..
         } = scratch;
-        raw.clear();
+        let per_word = spec.char_ngrams.is_some() || spec.digit_shapes;
+        cache.prepare((seed, shift, spec.char_ngrams, spec.digit_shapes));
+        // First every token and its hash, loading each word's cache slot as it is found; the
+        // slots are then ready when the second pass reads them.
+        tokens.clear();
+        token_text.clear();
+        spec.tokenizer().for_each_token(text, word, |token| {
+            let (t, is_word) = match token {
+                Token::Word(w) => (w, true),
+                Token::Symbol(s) => (s, false),
+            };
+            let hash = hash_bytes(seed ^ NS_WORD, t.as_bytes());
+            if is_word && per_word {
+                cache.prefetch_slot(hash);
+            }
+            let start = token_text.len() as u32;
+            token_text.push_str(t);
+            tokens.push(TokenSpan {
+                start,
+                end: token_text.len() as u32,
+                hash,
+                is_word,
+            });
+        });
         let n_words = spec.word_ngrams as usize;
         let mut history = [0u64; MAX_WORD_NGRAM as usize];
         let mut seen = 0usize;
-        spec.tokenizer().for_each_token(text, word, |token| {
-            let text = match token {
-                Token::Word(w) | Token::Symbol(w) => w,
-            };
+        for (k, t) in tokens.iter().enumerate() {
+            if let Some(next) = tokens.get(k + 1) {
+                if next.is_word && per_word {
+                    cache.prefetch_features(next.hash);
+                }
+            }
+            let h = t.hash;
             if n_words > 0 {
-                let h = hash_bytes(seed ^ NS_WORD, text.as_bytes());
-                raw.push((h >> shift) as u32);
+                sink.push((h >> shift) as u32);
                 let mut g = h;
                 for prev in history.iter().take(seen.min(n_words - 1)) {
                     g = combine(*prev, g);
-                    raw.push((g >> shift) as u32);
+                    sink.push((g >> shift) as u32);
                 }
                 history.copy_within(0..n_words.saturating_sub(1).max(1) - 1, 1);
                 history[0] = h;
                 seen += 1;
             }
-            let Token::Word(w) = token else { return };
+            if !t.is_word || !per_word {
+                continue;
+            }
+            let w = &token_text[t.start as usize..t.end as usize];
+            let cacheable = w.len() <= MAX_WORD_BYTES;
+            if cacheable {
+                if let Some(features) = cache.get(h, w.as_bytes()) {
+                    sink.extend(features);
+                    continue;
+                }
+            }
+            fresh.clear();
             if let Some([lo, hi]) = spec.char_ngrams {
-                char_ngrams(w, lo as usize, hi as usize, seed, shift, padded, raw);
+                char_ngrams(w, lo as usize, hi as usize, seed, shift, padded, fresh);
             }
             if spec.digit_shapes && w.bytes().any(|b| b.is_ascii_digit()) {
                 padded.clear();
@@ -299,9 +371,13 @@ impl HashingVectorizer {
                         .take(16)
                         .map(|c| if c.is_ascii_digit() { b'0' } else { b'a' }),
                 );
-                raw.push((hash_bytes(seed ^ NS_SHAPE, padded) >> shift) as u32);
+                fresh.push((hash_bytes(seed ^ NS_SHAPE, padded) >> shift) as u32);
             }
-        });
+            if cacheable {
+                cache.put(h, w.as_bytes(), fresh);
+            }
+            sink.extend(fresh);
+        }
     }
 
     /// Vectorizes `text` into `out`, reusing `scratch`; allocates nothing once buffers have grown.
@@ -319,13 +395,27 @@ impl HashingVectorizer {
         scratch: &mut VectorizerScratch,
         out: &mut SparseVec,
     ) {
-        self.hash_into(text, scratch);
+        self.term_frequencies_then(text, scratch, out, |_| {});
+    }
+
+    /// `term_frequencies_into`, calling `touch` with every feature occurrence while counting:
+    /// scoring uses it to start loading each feature's weights before it needs them.
+    #[inline]
+    pub fn term_frequencies_then<T: FnMut(u32)>(
+        &self,
+        text: &str,
+        scratch: &mut VectorizerScratch,
+        out: &mut SparseVec,
+        touch: T,
+    ) {
         out.clear();
         if self.spec.n_features_log2 <= DENSE_COUNT_MAX_LOG2 {
-            count_dense(scratch, self.spec.n_features(), out);
-        } else {
-            count_table(scratch, out);
+            // Applies sublinear scaling itself.
+            return self.count_dense(text, scratch, out, touch);
         }
+        self.hash_into(text, scratch);
+        scratch.raw.iter().copied().for_each(touch);
+        count_table(scratch, out);
         if self.spec.sublinear_tf {
             for v in out.val.iter_mut() {
                 if *v > 1.0 {
@@ -360,45 +450,147 @@ impl HashingVectorizer {
     }
 }
 
-/// Counts occurrences with a per-thread byte array indexed by feature: no probing and no
-/// data-dependent branches (every occurrence is written to the output, and the write is kept
-/// only when the feature's count was zero). Counts above 255 spill to a short side list.
-fn count_dense(scratch: &mut VectorizerScratch, n_features: usize, out: &mut SparseVec) {
-    let VectorizerScratch {
-        raw, counts, spill, ..
-    } = scratch;
-    if counts.len() != n_features {
-        counts.clear();
-        counts.resize(n_features, 0);
-    }
-    out.idx.resize(raw.len(), 0);
-    let mut n = 0usize;
-    for &j in raw.iter() {
-        let c = &mut counts[j as usize];
-        out.idx[n] = j;
-        n += usize::from(*c == 0);
-        if *c == u8::MAX {
-            match spill.iter_mut().find(|(k, _)| *k == j) {
-                Some((_, extra)) => *extra += 1,
-                None => spill.push((j, 1)),
+impl HashingVectorizer {
+    /// Hashes `text` and counts its features as they come, with a per-thread byte array indexed
+    /// by feature: no probing, no list of occurrences, and no data-dependent branches (every
+    /// occurrence is written to the output, and the write is kept only when the feature's count
+    /// was zero). Occurrences past 255 go to a second, wider counter per feature.
+    #[inline]
+    fn count_dense<T: FnMut(u32)>(
+        &self,
+        text: &str,
+        scratch: &mut VectorizerScratch,
+        out: &mut SparseVec,
+        touch: T,
+    ) {
+        let n_features = self.spec.n_features();
+        let mut counts = std::mem::take(&mut scratch.counts);
+        let mut spill = std::mem::take(&mut scratch.spill);
+        if counts.len() != n_features {
+            counts.clear();
+            counts.resize(n_features, 0);
+            spill.clear();
+        }
+        out.idx.clear();
+        out.idx.resize(256, 0);
+        let mut counter = DenseCounter {
+            counts: &mut counts,
+            idx: &mut out.idx,
+            n: 0,
+            spill: &mut spill,
+            touch,
+        };
+        self.features_into(text, scratch, &mut counter);
+        let n = counter.n;
+        out.idx.truncate(n);
+        out.val.clear();
+        let sublinear_tf = self.spec.sublinear_tf;
+        let table: &[f32; 256] = &SUBLINEAR_OF_BYTE;
+        out.val.extend(out.idx.iter().map(|&j| {
+            let c = std::mem::take(&mut counts[j as usize]);
+            if c == u8::MAX && !spill.is_empty() {
+                let tf = (u8::MAX as u32 + std::mem::take(&mut spill[j as usize])) as f32;
+                return if sublinear_tf { sublinear(tf) } else { tf };
             }
-        } else {
-            *c += 1;
-        }
-    }
-    out.idx.truncate(n);
-    out.val.clear();
-    out.val.extend(
-        out.idx
-            .iter()
-            .map(|&j| std::mem::take(&mut counts[j as usize]) as f32),
-    );
-    for (j, extra) in spill.drain(..) {
-        if let Some(pos) = out.idx.iter().position(|&k| k == j) {
-            out.val[pos] += extra as f32;
-        }
+            if sublinear_tf {
+                table[c as usize]
+            } else {
+                c as f32
+            }
+        }));
+        scratch.counts = counts;
+        scratch.spill = spill;
     }
 }
+
+/// Where hashing puts each feature occurrence: a list, or a counter.
+trait Sink {
+    fn push(&mut self, j: u32);
+    /// A word's own features, all at once.
+    fn extend(&mut self, features: &[u32]);
+}
+
+impl Sink for Vec<u32> {
+    #[inline(always)]
+    fn push(&mut self, j: u32) {
+        Vec::push(self, j)
+    }
+
+    #[inline(always)]
+    fn extend(&mut self, features: &[u32]) {
+        self.extend_from_slice(features)
+    }
+}
+
+/// Counts occurrences as they are hashed (see `count_dense`); `touch` sees every occurrence.
+struct DenseCounter<'a, T> {
+    counts: &'a mut [u8],
+    /// Distinct features in order of first occurrence: the first `n`; the rest is room.
+    idx: &'a mut Vec<u32>,
+    n: usize,
+    spill: &'a mut Vec<u32>,
+    touch: T,
+}
+
+impl<T: FnMut(u32)> DenseCounter<'_, T> {
+    /// Counts `features`, keeping the state in locals for the loop (stores through the output
+    /// would otherwise make the compiler reload it for every feature).
+    #[inline(always)]
+    fn count_all(&mut self, features: &[u32]) {
+        let need = self.n + features.len();
+        if self.idx.len() < need {
+            self.idx.resize(need.max(self.idx.len() * 2), 0);
+        }
+        let idx = &mut self.idx[..];
+        let counts = &mut *self.counts;
+        let mut n = self.n;
+        for &j in features {
+            let c = &mut counts[j as usize];
+            idx[n] = j;
+            n += usize::from(*c == 0);
+            if *c == u8::MAX {
+                spill_one(self.spill, counts.len(), j);
+            } else {
+                *c += 1;
+            }
+        }
+        self.n = n;
+    }
+}
+
+/// One more occurrence of a feature already counted 255 times.
+#[cold]
+fn spill_one(spill: &mut Vec<u32>, n_features: usize, j: u32) {
+    if spill.is_empty() {
+        spill.resize(n_features, 0);
+    }
+    spill[j as usize] += 1;
+}
+
+impl<T: FnMut(u32)> Sink for DenseCounter<'_, T> {
+    #[inline(always)]
+    fn push(&mut self, j: u32) {
+        (self.touch)(j);
+        self.count_all(&[j]);
+    }
+
+    /// Counters sit at random places in a table larger than the first-level cache: start
+    /// loading all of a word's before counting any.
+    #[inline(always)]
+    fn extend(&mut self, features: &[u32]) {
+        for &j in features {
+            if let Some(c) = self.counts.get(j as usize) {
+                crate::prefetch::prefetch(c);
+            }
+            (self.touch)(j);
+        }
+        self.count_all(features);
+    }
+}
+
+/// `sublinear` of every count a counter byte holds, so counting needs no second pass.
+static SUBLINEAR_OF_BYTE: std::sync::LazyLock<[f32; 256]> =
+    std::sync::LazyLock::new(|| std::array::from_fn(|c| sublinear(c as f32)));
 
 /// Counts occurrences through a small open-addressing table (twice the occurrences, a power of
 /// two), for feature spaces too large for `count_dense`.
@@ -481,7 +673,12 @@ fn char_ngrams(
     padded.push(b' ');
     let bytes = &padded[..];
     let seed = (seed ^ NS_CHAR).wrapping_mul(FNV_PRIME);
-    let n_chars = bytes.iter().filter(|&&b| b & 0xc0 != 0x80).count();
+    let ascii = word.is_ascii();
+    let n_chars = if ascii {
+        bytes.len()
+    } else {
+        bytes.iter().filter(|&&b| b & 0xc0 != 0x80).count()
+    };
     if n_chars <= lo {
         // A padded word no longer than the shortest n-gram counts once, whole.
         let mut h = seed;
@@ -489,6 +686,20 @@ fn char_ngrams(
             h = (h ^ b as u64).wrapping_mul(FNV_PRIME);
         }
         raw.push(gram_index(h, shift));
+        return;
+    }
+    if ascii {
+        // One byte per character: every byte ends a character.
+        for start in 0..bytes.len() {
+            let mut h = seed;
+            let end = bytes.len().min(start + hi);
+            for (k, &b) in bytes[start..end].iter().enumerate() {
+                h = (h ^ b as u64).wrapping_mul(FNV_PRIME);
+                if k + 1 >= lo {
+                    raw.push(gram_index(h, shift));
+                }
+            }
+        }
         return;
     }
     for start in 0..bytes.len() {
@@ -670,25 +881,152 @@ mod tests {
         }
     }
 
+    /// Every feature occurrence the straightforward way: a token list, then per token its word
+    /// n-grams, every character window in order of start then length, and its digit shape.
+    fn reference_features(spec: &FeatureSpec, text: &str) -> Vec<u32> {
+        let shift = 64 - spec.n_features_log2;
+        let mut tokens = Vec::new();
+        spec.tokenizer()
+            .for_each_token(text, &mut String::new(), |t| match t {
+                Token::Word(w) => tokens.push((w.to_string(), true)),
+                Token::Symbol(s) => tokens.push((s.to_string(), false)),
+            });
+        let mut out = Vec::new();
+        let hashes: Vec<u64> = tokens
+            .iter()
+            .map(|(t, _)| hash_bytes(spec.seed ^ NS_WORD, t.as_bytes()))
+            .collect();
+        for (k, (t, is_word)) in tokens.iter().enumerate() {
+            let n = spec.word_ngrams as usize;
+            if n > 0 {
+                let mut g = hashes[k];
+                out.push((g >> shift) as u32);
+                for back in 1..n.min(k + 1) {
+                    g = combine(hashes[k - back], g);
+                    out.push((g >> shift) as u32);
+                }
+            }
+            if !is_word {
+                continue;
+            }
+            if let Some([lo, hi]) = spec.char_ngrams {
+                let chars: Vec<char> = std::iter::once(' ')
+                    .chain(t.chars())
+                    .chain(std::iter::once(' '))
+                    .collect();
+                let hash = |w: &[char]| {
+                    let mut h = (spec.seed ^ NS_CHAR).wrapping_mul(0x0000_0100_0000_01b3);
+                    for b in w.iter().collect::<String>().bytes() {
+                        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+                    }
+                    gram_index(h, shift)
+                };
+                let (lo, hi) = (lo as usize, hi as usize);
+                if chars.len() <= lo {
+                    out.push(hash(&chars));
+                } else {
+                    for start in 0..chars.len() {
+                        for len in lo..=hi.min(chars.len() - start) {
+                            out.push(hash(&chars[start..start + len]));
+                        }
+                    }
+                }
+            }
+            if spec.digit_shapes && t.bytes().any(|b| b.is_ascii_digit()) {
+                let shape: String = t
+                    .chars()
+                    .take(16)
+                    .map(|c| if c.is_ascii_digit() { '0' } else { 'a' })
+                    .collect();
+                out.push((hash_bytes(spec.seed ^ NS_SHAPE, shape.as_bytes()) >> shift) as u32);
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// The word cache changes nothing: with a cold cache, a warm one, and across settings
+        /// sharing one scratch, the occurrences are the reference's, in the reference's order.
+        #[test]
+        fn features_match_the_reference_warm_or_cold(
+            texts in proptest::collection::vec("([a-zA-Z0-9£!é😀]{1,20}[ ,.]){0,12}", 1..6),
+            word_ngrams in 0u32..4,
+            lo in 1u32..4,
+            extra in 0u32..3,
+            digit_shapes: bool,
+        ) {
+            let specs = [
+                FeatureSpec { n_features_log2: 20, word_ngrams, char_ngrams: Some([lo, lo + extra]), digit_shapes, ..FeatureSpec::default() },
+                FeatureSpec { n_features_log2: 18, word_ngrams: word_ngrams.max(1), char_ngrams: None, digit_shapes, ..FeatureSpec::default() },
+            ];
+            let mut shared = VectorizerScratch::default();
+            for _ in 0..2 {
+                for spec in &specs {
+                    let v = HashingVectorizer::new(spec.clone()).unwrap();
+                    for text in &texts {
+                        v.hash_into(text, &mut shared);
+                        proptest::prop_assert_eq!(&shared.raw, &reference_features(spec, text));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dense_sublinear_matches_counting_then_scaling() {
+        let text = format!("{} and more words", "spam spam eggs ".repeat(200));
+        let spec = FeatureSpec {
+            n_features_log2: 20,
+            ..FeatureSpec::default()
+        };
+        let v = HashingVectorizer::new(spec).unwrap();
+        let mut a = SparseVec::default();
+        v.term_frequencies_into(&text, &mut VectorizerScratch::default(), &mut a);
+        let mut s = VectorizerScratch::default();
+        let mut b = SparseVec::default();
+        v.hash_into(&text, &mut s);
+        count_table(&mut s, &mut b);
+        b.val.iter_mut().for_each(|x| *x = sublinear(*x));
+        assert_eq!(a, b);
+        assert!(
+            a.val.iter().any(|&x| x > sublinear(255.0)),
+            "a count past 255"
+        );
+    }
+
     #[test]
     fn dense_and_table_counting_agree() {
-        // 300 repeats of one word overflow the byte counters into the spill list.
-        let text = format!("{} tail words here", "spam ".repeat(300));
+        // 300 repeats of one word overflow the byte counters into the spill list; 2,000
+        // distinct words grow the output far past its first allocation.
+        let distinct: String = (0..2000).map(|i| format!("w{i} ")).collect();
+        let texts = [
+            format!("{} tail words here", "spam ".repeat(300)),
+            distinct,
+            "Ünïcode wörds, ÉCOLE straße 123 £1000!".to_string(),
+        ];
         let small = HashingVectorizer::new(FeatureSpec {
             n_features_log2: 22,
+            sublinear_tf: false,
             ..FeatureSpec::default()
         })
         .unwrap();
         let (mut s1, mut s2) = (VectorizerScratch::default(), VectorizerScratch::default());
-        for _ in 0..2 {
+        for text in texts.iter().chain(texts.iter()) {
             let (mut a, mut b) = (SparseVec::default(), SparseVec::default());
-            small.hash_into(&text, &mut s1);
-            count_dense(&mut s1, small.spec().n_features(), &mut a);
-            s2.raw = s1.raw.clone();
+            small.term_frequencies_into(text, &mut s1, &mut a);
+            small.hash_into(text, &mut s2);
             count_table(&mut s2, &mut b);
             assert_eq!(a, b);
-            assert!(a.val.iter().any(|&v| v >= 300.0));
+            assert!(!a.is_empty());
         }
+        small.term_frequencies_into(&texts[0], &mut s1, &mut SparseVec::default());
+        let mut a = SparseVec::default();
+        small.term_frequencies_into(&texts[0], &mut s1, &mut a);
+        assert!(a.val.iter().any(|&v| v >= 300.0));
+        assert!(
+            s1.counts.iter().all(|&c| c == 0),
+            "counters are left at zero"
+        );
     }
 
     #[test]

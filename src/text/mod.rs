@@ -4,6 +4,7 @@
 
 pub mod hash;
 pub mod tokenize;
+mod wordcache;
 
 pub use hash::{FeatureSpec, HashingVectorizer, SparseVec, VectorizerScratch};
 pub use tokenize::{Token, Tokenizer};

@@ -5,7 +5,7 @@
 use std::fs;
 use std::process::Command;
 
-use crate::util::{prediction_values, predictions, repo, Workdir};
+use crate::util::{fixture, prediction_values, predictions, repo, Workdir};
 
 fn classify(w: &Workdir, input: &str, model: &str, extra: &[&str]) -> serde_json::Value {
     let mut args = vec![
@@ -571,4 +571,32 @@ fn a_killed_job_fails_on_the_next_read_and_leaves_nothing() {
         job["DocumentClassificationJobProperties"]["Docclass"]["Counts"]["Documents"],
         400_000
     );
+}
+
+/// The shipped model's scores are pinned: `tests/fixtures/scores/predictions.jsonl` was written
+/// by the release before the hot path was reworked for speed (word cache, fused counting,
+/// paired weights), and every later build must write the same bytes, with any thread count.
+/// The input mixes the example messages with Unicode, long words the word cache does not keep,
+/// a word repeated past the byte counters' 255 and hundreds of distinct words.
+#[test]
+fn shipped_model_scores_are_unchanged() {
+    let w = Workdir::new();
+    w.write(
+        "input.txt",
+        fs::read(fixture("scores/input.txt")).expect("the fixture input"),
+    );
+    let expected = fs::read_to_string(fixture("scores/predictions.jsonl")).unwrap();
+    for threads in ["1", "2"] {
+        let job = classify(
+            &w,
+            &w.arg("input.txt"),
+            &shipped_model(),
+            &["--threads", threads],
+        );
+        let got = predictions(&w.archive(&job));
+        assert!(
+            got == expected,
+            "predictions differ from tests/fixtures/scores/predictions.jsonl with {threads} thread(s)"
+        );
+    }
 }

@@ -175,11 +175,11 @@ fn classify(c: &Classifier, text: &str, page: Option<u32>) -> Vec<Entry> {
     let mut probs = Vec::new();
     c.probabilities_into(text, &mut ScoreScratch::default(), &mut probs);
     let mut ranked = Vec::new();
-    rank_into(c.model.mode(), &probs, &mut ranked);
+    rank_into(c.model().mode(), &probs, &mut ranked);
     ranked
         .iter()
         .map(|&l| Entry {
-            name: c.model.labels()[l as usize].clone(),
+            name: c.model().labels()[l as usize].clone(),
             score: ((probs[l as usize] * 1e4).round() / 1e4) as f32 as f64,
             page,
         })
@@ -187,7 +187,7 @@ fn classify(c: &Classifier, text: &str, page: Option<u32>) -> Vec<Entry> {
 }
 
 fn respond(c: &Classifier, entries: Vec<Entry>, mut r: Response) -> Response {
-    match c.model.mode() {
+    match c.model().mode() {
         Mode::MultiClass => r.classes = Some(entries),
         Mode::MultiLabel => r.labels = Some(entries),
     }

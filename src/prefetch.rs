@@ -1,0 +1,17 @@
+//! A hint to start loading memory the hot path will read soon: feature counters and weights are
+//! read at random places in tables larger than the core's cache, so issuing their loads a little
+//! ahead hides most of the wait.
+
+/// Asks the CPU to bring the cache line holding `x` closer. Does nothing on other targets.
+#[inline(always)]
+pub fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch is only a hint: it reads nothing the program sees and cannot fault,
+        // and `x` is a live reference anyway.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast()) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}

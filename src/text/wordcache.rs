@@ -1,0 +1,170 @@
+//! A per-thread memo of the features a word yields on its own: its character n-grams and its
+//! digit shape, about nine in ten of the features of short texts. Words repeat (most text is a
+//! small vocabulary used over and over), so most words are hashed once per thread instead of
+//! once per occurrence. Direct-mapped by the word's hash and bounded in memory; a hit is checked
+//! against the word's bytes, so its features are exactly what computing them afresh gives.
+
+/// Slots in the table (a power of two): 8,192 x 32 bytes.
+const SLOTS: usize = 1 << 13;
+/// Longer words (addresses, encoded blobs, long compounds) are rarer and not kept; the word
+/// lives in its slot, so a lookup reads one place before the features.
+pub(crate) const MAX_WORD_BYTES: usize = 16;
+/// When the features would grow past this the cache starts over (2 MiB).
+const MAX_FEATURES: usize = 1 << 19;
+
+/// What the cached features depend on besides the word: seed, index shift, character n-gram
+/// lengths and digit shapes.
+pub(crate) type CacheKey = (u64, u32, Option<[u32; 2]>, bool);
+
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(32))]
+struct Slot {
+    hash: u64,
+    word: [u8; MAX_WORD_BYTES],
+    feat_start: u32,
+    feat_len: u16,
+    /// 0 marks an empty slot (words are never empty).
+    word_len: u8,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct WordCache {
+    slots: Vec<Slot>,
+    features: Vec<u32>,
+    key: Option<CacheKey>,
+}
+
+impl WordCache {
+    /// Readies the cache for features computed under `key`, forgetting what other settings made.
+    #[inline]
+    pub(crate) fn prepare(&mut self, key: CacheKey) {
+        if self.key != Some(key) {
+            self.clear();
+            self.key = Some(key);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.slots.resize(SLOTS, Slot::default());
+        self.features.clear();
+    }
+
+    #[inline]
+    fn slot(hash: u64) -> usize {
+        hash as usize & (SLOTS - 1)
+    }
+
+    /// The features cached for `word` (whose hash is `hash`), if any.
+    #[inline]
+    pub(crate) fn get(&self, hash: u64, word: &[u8]) -> Option<&[u32]> {
+        let s = self.slots.get(Self::slot(hash))?;
+        if s.hash != hash
+            || s.word_len as usize != word.len()
+            || !s.word.iter().zip(word).all(|(a, b)| a == b)
+        {
+            return None;
+        }
+        let f = s.feat_start as usize;
+        Some(&self.features[f..f + s.feat_len as usize])
+    }
+
+    /// Starts loading the slot of a word hashing to `hash`.
+    #[inline(always)]
+    pub(crate) fn prefetch_slot(&self, hash: u64) {
+        if let Some(s) = self.slots.get(Self::slot(hash)) {
+            crate::prefetch::prefetch(s);
+        }
+    }
+
+    /// Starts loading the features cached for a word hashing to `hash`, if its slot holds it.
+    #[inline(always)]
+    pub(crate) fn prefetch_features(&self, hash: u64) {
+        let Some(s) = self.slots.get(Self::slot(hash)) else {
+            return;
+        };
+        if s.hash == hash {
+            let start = s.feat_start as usize;
+            let end = start + s.feat_len as usize;
+            // Every cache line of the features: 16 to a line.
+            for f in self
+                .features
+                .get(start..end)
+                .unwrap_or(&[])
+                .iter()
+                .step_by(16)
+            {
+                crate::prefetch::prefetch(f);
+            }
+        }
+    }
+
+    /// Keeps `features` for `word`, replacing whatever shared its slot.
+    #[inline]
+    pub(crate) fn put(&mut self, hash: u64, word: &[u8], features: &[u32]) {
+        if word.is_empty() || word.len() > MAX_WORD_BYTES || features.len() > u16::MAX as usize {
+            return;
+        }
+        if self.features.len() + features.len() > MAX_FEATURES {
+            self.clear();
+        }
+        let mut slot = Slot {
+            hash,
+            word: [0; MAX_WORD_BYTES],
+            feat_start: self.features.len() as u32,
+            feat_len: features.len() as u16,
+            word_len: word.len() as u8,
+        };
+        slot.word[..word.len()].copy_from_slice(word);
+        self.features.extend_from_slice(features);
+        self.slots[Self::slot(hash)] = slot;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hits_only_the_same_word_and_settings() {
+        let mut c = WordCache::default();
+        let key = (0, 46, Some([1, 4]), true);
+        c.prepare(key);
+        assert_eq!(c.get(7, b"spam"), None);
+        c.put(7, b"spam", &[1, 2, 3]);
+        assert_eq!(c.get(7, b"spam"), Some(&[1u32, 2, 3][..]));
+        // Same hash, other bytes (a collision): a miss, not the other word's features.
+        assert_eq!(c.get(7, b"spat"), None);
+        assert_eq!(c.get(7 + SLOTS as u64, b"spam"), None);
+        // A word sharing the slot replaces it.
+        c.put(7 + SLOTS as u64, b"ham", &[9]);
+        assert_eq!(c.get(7, b"spam"), None);
+        assert_eq!(c.get(7 + SLOTS as u64, b"ham"), Some(&[9u32][..]));
+        // Other settings forget everything.
+        c.prepare((1, 46, Some([1, 4]), true));
+        assert_eq!(c.get(7 + SLOTS as u64, b"ham"), None);
+    }
+
+    #[test]
+    fn stays_bounded() {
+        let mut c = WordCache::default();
+        c.prepare((0, 46, None, true));
+        let feats = vec![5u32; 200];
+        for i in 0..20_000u64 {
+            let word = format!("w{i:08}");
+            assert!(word.len() <= MAX_WORD_BYTES);
+            c.put(
+                i.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                word.as_bytes(),
+                &feats,
+            );
+            assert!(c.features.len() <= MAX_FEATURES);
+        }
+        // The last word put is still there.
+        let last = 19_999u64.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        assert_eq!(c.get(last, b"w00019999").map(<[u32]>::len), Some(200));
+        // Words longer than the limit are not kept.
+        c.put(1, &[b'x'; MAX_WORD_BYTES + 1], &[1]);
+        assert_eq!(c.get(1, &[b'x'; MAX_WORD_BYTES + 1]), None);
+    }
+}
