@@ -153,7 +153,7 @@ pub struct VectorizerScratch {
     /// its position in the output.
     keys: Vec<u32>,
     slots: Vec<u32>,
-    /// Dense per-feature counts (all zero between documents) and counts beyond 255.
+    /// Dense per-feature counts up to 255 (all zero between documents).
     counts: Vec<u8>,
     /// Occurrences past 255, per feature: allocated the first time a document needs it (long
     /// documents), zero between documents.
@@ -996,7 +996,7 @@ mod tests {
 
     #[test]
     fn dense_and_table_counting_agree() {
-        // 300 repeats of one word overflow the byte counters into the spill list; 2,000
+        // 300 repeats of one word overflow the byte counters into the spill counters; 2,000
         // distinct words grow the output far past its first allocation.
         let distinct: String = (0..2000).map(|i| format!("w{i} ")).collect();
         let texts = [
