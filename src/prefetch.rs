@@ -15,3 +15,19 @@ pub fn prefetch<T>(x: &T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = x;
 }
+
+/// `prefetch` of `items[i]`, without a bounds check: an index past the end only wastes the hint
+/// (a prefetch never faults), so the hot loops need not compare every index with a length.
+#[inline(always)]
+pub fn prefetch_at<T>(items: &[T], i: usize) {
+    let p = items.as_ptr().wrapping_add(i);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: as in `prefetch`; the address may lie outside `items` (then it is a hint about
+        // memory nobody reads), and prefetching an address never faults.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}

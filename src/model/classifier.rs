@@ -3,7 +3,7 @@
 //! ClassifyDocument share. Reading and writing the model folder is `io`'s.
 
 use super::io::ModelMeta;
-use super::linear::{LinearModel, PairedWeights};
+use super::linear::{LinearModel, PairedDot, PairedWeights};
 use crate::text::{HashingVectorizer, SparseVec, VectorizerScratch};
 
 /// A loaded, ready-to-score classifier: its metadata, vectorizer and linear model.
@@ -32,13 +32,16 @@ impl Classifier {
         let l2 = self.vectorizer.spec().l2_normalize;
         match &self.paired {
             Some(paired) => {
-                self.vectorizer.term_frequencies_then(
+                // Counting, IDF, normalisation and the dot product in one pass over the distinct
+                // features, whose weights were asked for while counting.
+                let mut dot = PairedDot::default();
+                self.vectorizer.for_each_term_frequency(
                     text,
                     &mut scratch.vectorizer,
-                    &mut scratch.tf,
                     |j| paired.prefetch(j),
+                    |j, tf| paired.add(&mut dot, j, tf),
                 );
-                paired.decision_tf_into(&scratch.tf, self.model.bias()[0], l2, &mut scratch.z)
+                paired.finish(dot, self.model.bias()[0], l2, &mut scratch.z)
             }
             None => {
                 self.vectorizer.term_frequencies_into(

@@ -270,32 +270,48 @@ impl PairedWeights {
     /// Asks the CPU to start loading feature `j`'s pair into cache.
     #[inline(always)]
     pub fn prefetch(&self, j: u32) {
-        if let Some(pair) = self.0.get(j as usize) {
-            crate::prefetch::prefetch(pair);
-        }
+        crate::prefetch::prefetch_at(&self.0, j as usize);
     }
 
     /// `LinearModel::decision_tf_into` for one head: the same operations in the same order, so
     /// the same score to the bit (multiplying by an IDF of 1 changes nothing).
     #[inline]
     pub fn decision_tf_into(&self, tf: &SparseVec, bias: f32, l2: bool, z: &mut Vec<f64>) {
-        let pairs = &self.0;
-        let mut sumsq = 0.0f32;
-        let mut acc = 0.0f32;
+        let mut dot = PairedDot::default();
         for (j, v) in tf.iter() {
-            let [idf, w] = pairs[j as usize];
-            let v = v * idf;
-            sumsq += v * v;
-            acc += v * w;
+            self.add(&mut dot, j, v);
         }
-        let scale = if l2 && sumsq > 0.0 {
-            1.0 / sumsq.sqrt()
+        self.finish(dot, bias, l2, z);
+    }
+
+    /// Adds feature `j` with term frequency `tf` to a running score: features must come in the
+    /// order `decision_tf_into` would see them.
+    #[inline(always)]
+    pub fn add(&self, dot: &mut PairedDot, j: u32, tf: f32) {
+        let [idf, w] = self.0[j as usize];
+        let v = tf * idf;
+        dot.sumsq += v * v;
+        dot.acc += v * w;
+    }
+
+    /// The score of the features `add`ed to `dot`, normalised when `l2`, into `z`.
+    #[inline]
+    pub fn finish(&self, dot: PairedDot, bias: f32, l2: bool, z: &mut Vec<f64>) {
+        let scale = if l2 && dot.sumsq > 0.0 {
+            1.0 / dot.sumsq.sqrt()
         } else {
             1.0
         };
         z.clear();
-        z.push((acc * scale + bias) as f64);
+        z.push((dot.acc * scale + bias) as f64);
     }
+}
+
+/// A score being summed by `PairedWeights::add`: the squared norm and the dot product so far.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PairedDot {
+    sumsq: f32,
+    acc: f32,
 }
 
 /// Numerically stable logistic function.

@@ -4,8 +4,10 @@
 //! once per occurrence. Direct-mapped by the word's hash and bounded in memory; a hit is checked
 //! against the word's bytes, so its features are exactly what computing them afresh gives.
 
-/// Slots in the table (a power of two): 8,192 x 32 bytes.
-const SLOTS: usize = 1 << 13;
+/// Slots in the table (a power of two): 32,768 x 32 bytes, 1 MiB. Direct-mapped, so it needs
+/// room well past the vocabulary: on 20,000 SMS (7,827 distinct words) 8,192 slots missed 14.7%
+/// of words, 32,768 miss 5.5%, most of them each word's first sight.
+const SLOTS: usize = 1 << 15;
 /// Longer words (addresses, encoded blobs, long compounds) are rarer and not kept; the word
 /// lives in its slot, so a lookup reads one place before the features.
 pub(crate) const MAX_WORD_BYTES: usize = 16;
@@ -72,9 +74,7 @@ impl WordCache {
     /// Starts loading the slot of a word hashing to `hash`.
     #[inline(always)]
     pub(crate) fn prefetch_slot(&self, hash: u64) {
-        if let Some(s) = self.slots.get(Self::slot(hash)) {
-            crate::prefetch::prefetch(s);
-        }
+        crate::prefetch::prefetch_at(&self.slots, Self::slot(hash));
     }
 
     /// Starts loading the features cached for a word hashing to `hash`, if its slot holds it.
