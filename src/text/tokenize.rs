@@ -26,46 +26,52 @@ impl Tokenizer {
     /// is passed straight from `text`, without a copy; other words are built in `buf`.
     #[inline]
     pub fn for_each_token<F: FnMut(Token<'_>)>(&self, text: &str, buf: &mut String, mut emit: F) {
-        let bytes = text.as_bytes();
         let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if b < 0x80 {
-                if b.is_ascii_alphanumeric() {
-                    i = self.word(text, i, buf, &mut emit);
-                } else {
-                    // Space and control characters (ASCII's white space is all among them)
-                    // separate tokens; anything else printable is a symbol.
-                    if self.symbols && b > b' ' && b != 0x7f {
-                        emit(Token::Symbol(&text[i..i + 1]));
-                    }
-                    i += 1;
-                }
-                continue;
-            }
-            let c = char_at(text, i);
-            if c.is_alphanumeric() {
-                i = self.word(text, i, buf, &mut emit);
-            } else {
-                let end = i + c.len_utf8();
-                if self.symbols && !c.is_whitespace() && c != '\u{feff}' && !c.is_control() {
-                    emit(Token::Symbol(&text[i..end]));
-                }
-                i = end;
+        while i < text.len() {
+            // One call site for `emit`, so the compiler inlines it (hashing runs in it).
+            let (token, next) = self.token_at(text, i, buf);
+            i = next;
+            if let Some(token) = token {
+                emit(token);
             }
         }
     }
 
-    /// Emits the word (maximal run of alphanumeric characters) starting at byte `start`;
-    /// returns the byte offset after it.
-    #[inline]
-    fn word<F: FnMut(Token<'_>)>(
+    /// The token starting at byte `i` (a character boundary), if one does, and where the next
+    /// one may start.
+    #[inline(always)]
+    fn token_at<'a>(
         &self,
-        text: &str,
-        start: usize,
-        buf: &mut String,
-        emit: &mut F,
-    ) -> usize {
+        text: &'a str,
+        i: usize,
+        buf: &'a mut String,
+    ) -> (Option<Token<'a>>, usize) {
+        let b = text.as_bytes()[i];
+        if b < 0x80 {
+            if b.is_ascii_alphanumeric() {
+                let (word, end) = self.word(text, i, buf);
+                return (Some(Token::Word(word)), end);
+            }
+            // Space and control characters (ASCII's white space is all among them) separate
+            // tokens; anything else printable is a symbol.
+            let symbol = self.symbols && b > b' ' && b != 0x7f;
+            return (symbol.then(|| Token::Symbol(&text[i..i + 1])), i + 1);
+        }
+        let c = char_at(text, i);
+        if c.is_alphanumeric() {
+            let (word, end) = self.word(text, i, buf);
+            return (Some(Token::Word(word)), end);
+        }
+        let end = i + c.len_utf8();
+        let symbol = self.symbols && !c.is_whitespace() && c != '\u{feff}' && !c.is_control();
+        (symbol.then(|| Token::Symbol(&text[i..end])), end)
+    }
+
+    /// The word (maximal run of alphanumeric characters) starting at byte `start`, from `text`
+    /// itself when it needs no lower-casing and from `buf` otherwise, and the byte offset after
+    /// it.
+    #[inline]
+    fn word<'a>(&self, text: &'a str, start: usize, buf: &'a mut String) -> (&'a str, usize) {
         let bytes = text.as_bytes();
         let mut i = start;
         // The common case: ASCII letters and digits that lower-casing leaves as they are.
@@ -85,8 +91,7 @@ impl Tokenizer {
             && (bytes[i].is_ascii_alphanumeric()
                 || (bytes[i] >= 0x80 && char_at(text, i).is_alphanumeric()));
         if !continues {
-            emit(Token::Word(&text[start..clean_end]));
-            return clean_end;
+            return (&text[start..clean_end], clean_end);
         }
         buf.clear();
         buf.push_str(&text[start..clean_end]);
@@ -115,8 +120,7 @@ impl Tokenizer {
                 i += c.len_utf8();
             }
         }
-        emit(Token::Word(buf));
-        i
+        (buf.as_str(), i)
     }
 }
 
