@@ -164,7 +164,7 @@ fn jsonl_compress(c: &mut Criterion) {
             out.len()
         })
     });
-    for level in [1u32, 5, 6] {
+    for level in [1u32, 2, 5, 6] {
         g.bench_with_input(
             BenchmarkId::new("deflate_level", level),
             &level,
