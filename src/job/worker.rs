@@ -95,6 +95,7 @@ impl Worker {
                         self.roll_back((0, 0, 0));
                         self.changed(ctx, *file, *first_line);
                     }
+                    data.release(range.clone());
                 }
             }
             Unit::LineFiles(files) => {
