@@ -157,12 +157,9 @@ fn run_units(
         if cfg.split == SplitMode::OnePerLine {
             number_lines(cfg, &mut wave.units, &mut state.lines);
         }
+        // Line units' pages were dropped from the mapping by `number_lines` and, once scored,
+        // by the worker.
         let outputs = run_wave(&ctx, &wave, &pool);
-        for u in &wave.units {
-            if let Unit::Lines { data, range, .. } = u {
-                data.release(range.clone());
-            }
-        }
         append_wave(&wave, outputs, &mut state, archive, &mut counts)?;
         on_progress(&JobProgress {
             documents: counts.predictions + counts.errors,

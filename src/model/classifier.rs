@@ -35,11 +35,12 @@ impl Classifier {
                 // Counting, IDF, normalisation and the dot product in one pass over the distinct
                 // features, whose weights were asked for while counting.
                 let mut dot = PairedDot::default();
+                let add = paired.adder();
                 self.vectorizer.for_each_term_frequency(
                     text,
                     &mut scratch.vectorizer,
-                    |j| paired.prefetch(j),
-                    |j, tf| paired.add(&mut dot, j, tf),
+                    paired.prefetcher(),
+                    |j, tf| add(&mut dot, j, tf),
                 );
                 paired.finish(dot, self.model.bias()[0], l2, &mut scratch.z)
             }

@@ -257,6 +257,12 @@ impl PairedWeights {
     /// Pairs `model`'s only head with `idf` (empty: no IDF).
     pub fn new(model: &LinearModel, idf: &[f32]) -> Self {
         debug_assert_eq!(model.heads(), 1);
+        // `adder` indexes through a mask: the feature space is 2^k (the loader checks the
+        // weights' length against it).
+        assert!(
+            model.weights().len().is_power_of_two(),
+            "a one-head model has 2^k weights"
+        );
         PairedWeights(
             model
                 .weights()
@@ -267,10 +273,13 @@ impl PairedWeights {
         )
     }
 
-    /// Asks the CPU to start loading feature `j`'s pair into cache.
+    /// A function that asks the CPU to start loading feature `j`'s pair into cache. It holds
+    /// the pairs' slice itself, so a loop calling it need not reload it from `self` after
+    /// every store.
     #[inline(always)]
-    pub fn prefetch(&self, j: u32) {
-        crate::prefetch::prefetch_at(&self.0, j as usize);
+    pub fn prefetcher(&self) -> impl Fn(u32) + '_ {
+        let pairs = self.0.as_slice();
+        move |j| crate::prefetch::prefetch_at(pairs, j as usize)
     }
 
     /// `LinearModel::decision_tf_into` for one head: the same operations in the same order, so
@@ -288,10 +297,17 @@ impl PairedWeights {
     /// order `decision_tf_into` would see them.
     #[inline(always)]
     pub fn add(&self, dot: &mut PairedDot, j: u32, tf: f32) {
-        let [idf, w] = self.0[j as usize];
-        let v = tf * idf;
-        dot.sumsq += v * v;
-        dot.acc += v * w;
+        dot.add(self.0[j as usize], tf);
+    }
+
+    /// `add` for a loop: a function holding the pairs' slice, so the loop need not reload it
+    /// from `self` after every store, and indexing it through the mask of its power-of-two
+    /// length, which changes no feature index (all are below it) and drops the bounds check.
+    #[inline(always)]
+    pub fn adder(&self) -> impl Fn(&mut PairedDot, u32, f32) + '_ {
+        let mask = self.0.len() - 1;
+        let pairs = &self.0[..=mask];
+        move |dot, j, tf| dot.add(pairs[j as usize & mask], tf)
     }
 
     /// The score of the features `add`ed to `dot`, normalised when `l2`, into `z`.
@@ -312,6 +328,16 @@ impl PairedWeights {
 pub struct PairedDot {
     sumsq: f32,
     acc: f32,
+}
+
+impl PairedDot {
+    /// The one definition of a feature's share of the sums.
+    #[inline(always)]
+    fn add(&mut self, [idf, w]: [f32; 2], tf: f32) {
+        let v = tf * idf;
+        self.sumsq += v * v;
+        self.acc += v * w;
+    }
 }
 
 /// Numerically stable logistic function.

@@ -51,6 +51,8 @@ pub struct JsonlFormat {
     pub mode: Mode,
     /// Label names, already JSON-escaped with their quotes.
     pub labels: Vec<String>,
+    /// Per label, the start of its entry up to its score (`{"Name": "spam", "Score": `).
+    entry_heads: Vec<Vec<u8>>,
 }
 
 /// Appends `s` as a JSON string literal, escaped as Python's `json.dumps(ensure_ascii=True)`.
@@ -93,31 +95,71 @@ pub fn push_score(out: &mut Vec<u8>, p: f64) {
         0.0
     };
     let x = p * 1e4;
-    let frac = x - x.floor();
+    // `x` is in 0..=10000, so truncation is `floor` (a call into libm on baseline x86-64, which
+    // has no rounding instruction).
+    let whole = x as u32;
+    let frac = x - f64::from(whole);
     let start = out.len();
     if (frac - 0.5).abs() < 1e-6 {
         // Too close to a tie for the scaled product to decide: format the exact binary value.
         let _ = write!(out, "{:.4}", p);
     } else {
-        let q = x.round() as u32;
-        out.push(b'0' + (q / 10_000) as u8);
-        out.push(b'.');
-        for div in [1000, 100, 10, 1] {
-            out.push(b'0' + (q / div % 10) as u8);
+        // Built on the stack and appended once: a push per character cost a capacity check each.
+        // Not a tie (above), so `round` is: up when the fraction is past one half.
+        let q = whole + u32::from(frac > 0.5);
+        let digit = |div: u32| b'0' + (q / div % 10) as u8;
+        let text = [
+            digit(10_000),
+            b'.',
+            digit(1000),
+            digit(100),
+            digit(10),
+            digit(1),
+        ];
+        let mut len = text.len();
+        while len > 3 && text[len - 1] == b'0' {
+            len -= 1;
         }
+        out.extend_from_slice(&text[..len]);
+        return;
     }
     while out.len() > start + 3 && out[out.len() - 1] == b'0' && out[out.len() - 2] != b'.' {
         out.pop();
     }
 }
 
+/// Appends `n` in decimal (what `write!` does, without the formatting machinery per line).
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
+}
+
 impl JsonlFormat {
     pub fn new(style: JsonStyle, file_line: FileLine, mode: Mode, labels: &[String]) -> Self {
+        let labels: Vec<String> = labels.iter().map(|l| json_string(l)).collect();
+        let open = match style {
+            JsonStyle::Compact => "{\"Name\": ",
+            JsonStyle::Padded => "{ \"Name\": ",
+        };
+        let entry_heads = labels
+            .iter()
+            .map(|l| format!("{open}{l}, \"Score\": ").into_bytes())
+            .collect();
         JsonlFormat {
             style,
             file_line,
             mode,
-            labels: labels.iter().map(|l| json_string(l)).collect(),
+            labels,
+            entry_heads,
         }
     }
 
@@ -128,7 +170,9 @@ impl JsonlFormat {
         });
         out.extend_from_slice(file_json.as_bytes());
         if let Some(n) = line {
-            let _ = write!(out, ", \"Line\": \"{n}\"");
+            out.extend_from_slice(b", \"Line\": \"");
+            push_decimal(out, n);
+            out.push(b'"');
         }
     }
 
@@ -158,9 +202,7 @@ impl JsonlFormat {
             if n > 0 {
                 out.extend_from_slice(b", ");
             }
-            out.extend_from_slice(if pad { b"{ \"Name\": " } else { b"{\"Name\": " });
-            out.extend_from_slice(self.labels[l as usize].as_bytes());
-            out.extend_from_slice(b", \"Score\": ");
+            out.extend_from_slice(&self.entry_heads[l as usize]);
             push_score(out, probs[l as usize]);
             out.extend_from_slice(if pad { b" }" } else { b"}" });
         }
@@ -374,6 +416,24 @@ mod tests {
         let mut v = Vec::new();
         push_score(&mut v, p);
         String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn decimals_print_as_display_does() {
+        for n in [
+            0,
+            7,
+            10,
+            99,
+            100,
+            123_456_789,
+            u32::MAX as u64 + 1,
+            u64::MAX,
+        ] {
+            let mut v = b"x".to_vec();
+            push_decimal(&mut v, n);
+            assert_eq!(v, format!("x{n}").into_bytes());
+        }
     }
 
     #[test]

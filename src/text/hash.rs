@@ -228,8 +228,7 @@ pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     let mut h = seed ^ (bytes.len() as u64).wrapping_mul(K);
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = (h ^ w).wrapping_mul(K).rotate_left(29);
+        h = (h ^ u64_le(c)).wrapping_mul(K).rotate_left(29);
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
@@ -238,10 +237,18 @@ pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     fmix64(h)
 }
 
+/// The first 8 bytes of `bytes` (at least 8) as a little-endian number.
+#[inline(always)]
+pub(crate) fn u64_le(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes([
+        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+    ])
+}
+
 /// The 1 to 7 bytes of `rest` as a little-endian number (zero-padded), from two overlapping
 /// loads instead of a copy into a padded buffer (a memcpy call per word).
 #[inline(always)]
-fn tail_le(rest: &[u8]) -> u64 {
+pub(crate) fn tail_le(rest: &[u8]) -> u64 {
     let n = rest.len();
     debug_assert!((1..8).contains(&n));
     if n >= 4 {
@@ -367,12 +374,17 @@ impl HashingVectorizer {
                 }
             }
             let h = t.hash;
+            // The word n-grams ending at this token.
+            let mut grams = [0u32; MAX_WORD_NGRAM as usize];
+            let mut n_grams = 0;
             if n_words > 0 {
-                sink.push((h >> shift) as u32);
+                grams[0] = (h >> shift) as u32;
+                n_grams = 1;
                 let mut g = h;
                 for prev in history.iter().take(seen.min(n_words - 1)) {
                     g = combine(*prev, g);
-                    sink.push((g >> shift) as u32);
+                    grams[n_grams] = (g >> shift) as u32;
+                    n_grams += 1;
                 }
                 // Shift the last words along (a loop: `copy_within` calls memmove per token).
                 for i in (1..=n_words.saturating_sub(2)).rev() {
@@ -381,7 +393,9 @@ impl HashingVectorizer {
                 history[0] = h;
                 seen += 1;
             }
+            let grams = &grams[..n_grams];
             if !t.is_word || !per_word {
+                sink.token(grams, &[]);
                 continue;
             }
             let w = if t.in_text { text } else { &token_text[..] };
@@ -389,7 +403,7 @@ impl HashingVectorizer {
             let cacheable = w.len() <= MAX_WORD_BYTES;
             if cacheable {
                 if let Some(features) = cache.get(h, w.as_bytes()) {
-                    sink.extend(features);
+                    sink.token(grams, features);
                     continue;
                 }
             }
@@ -409,7 +423,7 @@ impl HashingVectorizer {
             if cacheable {
                 cache.put(h, w.as_bytes(), fresh);
             }
-            sink.extend(fresh);
+            sink.token(grams, fresh);
         }
     }
 
@@ -431,7 +445,10 @@ impl HashingVectorizer {
         out.clear();
         if self.dense() {
             let SparseVec { idx, val } = out;
-            return self.count_dense(text, scratch, idx, |_| {}, |_, tf| val.push(tf));
+            idx.clear();
+            let n = self.count_dense(text, scratch, idx, |_| {}, |_, tf| val.push(tf));
+            idx.truncate(n);
+            return;
         }
         self.count_sparse(text, scratch, out, |_| {});
     }
@@ -516,7 +533,8 @@ impl HashingVectorizer {
     /// by feature: no probing, no list of occurrences, and no data-dependent branches (every
     /// occurrence is written to `distinct`, and the write is kept only when the feature's count
     /// was zero). Occurrences past 255 go to a second, wider counter per feature. Then calls
-    /// `each(feature, tf)` for the distinct features in order, zeroing their counters.
+    /// `each(feature, tf)` for the distinct features in order, zeroing their counters. Returns
+    /// how many there are: the first that many of `distinct` (which may be longer).
     #[inline]
     fn count_dense<T: FnMut(u32), E: FnMut(u32, f32)>(
         &self,
@@ -525,7 +543,7 @@ impl HashingVectorizer {
         distinct: &mut Vec<u32>,
         touch: T,
         mut each: E,
-    ) {
+    ) -> usize {
         let n_features = self.spec.n_features();
         let mut counts = std::mem::take(&mut scratch.counts);
         let mut spill = std::mem::take(&mut scratch.spill);
@@ -534,8 +552,12 @@ impl HashingVectorizer {
             counts.resize(n_features, 0);
             spill.clear();
         }
-        distinct.clear();
-        distinct.resize(256, 0);
+        // `distinct` is room to write into, its length kept from one document to the next (a
+        // document's distinct features are its first `n`): cutting it to size per document
+        // made the next one grow it again, a memset per document.
+        if distinct.len() < 256 {
+            distinct.resize(256, 0);
+        }
         let mut counter = DenseCounter {
             counts: &mut counts,
             idx: distinct,
@@ -545,13 +567,12 @@ impl HashingVectorizer {
         };
         self.features_into(text, scratch, &mut counter);
         let n = counter.n;
-        distinct.truncate(n);
         let sublinear_tf = self.spec.sublinear_tf;
         let table: &[f32; 256] = &SUBLINEAR_OF_BYTE;
         // As in `DenseCounter::count_all`: masking a feature changes nothing, and drops a check.
         let mask = counts.len() - 1;
         let table_counts = &mut counts[..=mask];
-        for &j in distinct.iter() {
+        for &j in &distinct[..n] {
             let c = std::mem::take(&mut table_counts[j as usize & mask]);
             let tf = if c == u8::MAX && !spill.is_empty() {
                 let tf = (u8::MAX as u32 + std::mem::take(&mut spill[j as usize])) as f32;
@@ -569,25 +590,22 @@ impl HashingVectorizer {
         }
         scratch.counts = counts;
         scratch.spill = spill;
+        n
     }
 }
 
 /// Where hashing puts each feature occurrence: a list, or a counter.
 trait Sink {
-    fn push(&mut self, j: u32);
-    /// A word's own features, all at once.
-    fn extend(&mut self, features: &[u32]);
+    /// One token's features: the word n-grams ending at it, then its own (character n-grams
+    /// and digit shape).
+    fn token(&mut self, grams: &[u32], own: &[u32]);
 }
 
 impl Sink for Vec<u32> {
     #[inline(always)]
-    fn push(&mut self, j: u32) {
-        Vec::push(self, j)
-    }
-
-    #[inline(always)]
-    fn extend(&mut self, features: &[u32]) {
-        self.extend_from_slice(features)
+    fn token(&mut self, grams: &[u32], own: &[u32]) {
+        self.extend_from_slice(grams);
+        self.extend_from_slice(own);
     }
 }
 
@@ -602,11 +620,12 @@ struct DenseCounter<'a, T> {
 }
 
 impl<T: FnMut(u32)> DenseCounter<'_, T> {
-    /// Counts `features`, keeping the state in locals for the loop (stores through the output
-    /// would otherwise make the compiler reload it for every feature).
-    #[inline(always)]
-    fn count_all(&mut self, features: &[u32]) {
-        let need = self.n + features.len();
+    /// Counts `features`. Its own function, called once per token: inlined into the hashing
+    /// loop it had its state (even `n`, a dependency from one feature to the next) spilled to
+    /// the stack for lack of registers, loaded and stored again per feature.
+    #[inline(never)]
+    fn count_all(&mut self, grams: &[u32], own: &[u32]) {
+        let need = self.n + grams.len() + own.len();
         if self.idx.len() < need {
             self.idx.resize(need.max(self.idx.len() * 2), 0);
         }
@@ -617,24 +636,28 @@ impl<T: FnMut(u32)> DenseCounter<'_, T> {
         let counts = &mut self.counts[..=mask];
         let touch = &mut self.touch;
         let mut n = self.n;
-        for &j in features {
+        let spill = &mut *self.spill;
+        let mut count = |j: u32| {
             // What `touch` starts loading (the scoring weights) is needed only once the whole
             // document is counted. (Prefetching the counters as well, a loop ahead, measured
             // slower: they live in the second-level cache.)
             touch(j);
             let c = &mut counts[j as usize & mask];
             debug_assert!(n < idx.len());
-            // SAFETY: `idx` has `self.n + features.len()` elements and `n` grows by at most one
-            // per feature, so it stays below that. (The checked write costs a compare and a
-            // branch per feature occurrence, the hottest loop there is.)
+            // SAFETY: `idx` has `self.n + grams.len() + own.len()` elements and `n` grows by
+            // at most one per feature, so it stays below that. (The checked write costs a
+            // compare and a branch per feature occurrence, the hottest loop there is.)
             unsafe { *idx.get_unchecked_mut(n) = j };
             n += usize::from(*c == 0);
             if *c == u8::MAX {
-                spill_one(self.spill, counts.len(), j);
+                spill_one(spill, mask + 1, j);
             } else {
                 *c += 1;
             }
-        }
+        };
+        // Two loops, not a chained iterator, which would test which half it is in per feature.
+        grams.iter().for_each(|&j| count(j));
+        own.iter().for_each(|&j| count(j));
         self.n = n;
     }
 }
@@ -650,13 +673,8 @@ fn spill_one(spill: &mut Vec<u32>, n_features: usize, j: u32) {
 
 impl<T: FnMut(u32)> Sink for DenseCounter<'_, T> {
     #[inline(always)]
-    fn push(&mut self, j: u32) {
-        self.count_all(&[j]);
-    }
-
-    #[inline(always)]
-    fn extend(&mut self, features: &[u32]) {
-        self.count_all(features);
+    fn token(&mut self, grams: &[u32], own: &[u32]) {
+        self.count_all(grams, own);
     }
 }
 

@@ -70,8 +70,41 @@ impl Tokenizer {
     /// The word (maximal run of alphanumeric characters) starting at byte `start`, from `text`
     /// itself when it needs no lower-casing and from `buf` otherwise, and the byte offset after
     /// it.
-    #[inline]
+    #[inline(always)]
     fn word<'a>(&self, text: &'a str, start: usize, buf: &'a mut String) -> (&'a str, usize) {
+        #[cfg(target_arch = "x86_64")]
+        match ascii_word_x86(text.as_bytes(), start, self.lowercase) {
+            Some(AsciiWord::Clean(end)) => {
+                // SAFETY: `start` and `end` are offsets of ASCII bytes in `text` (or its end), so
+                // character boundaries; `get_unchecked` skips re-checking that per word.
+                return (unsafe { text.get_unchecked(start..end) }, end);
+            }
+            Some(AsciiWord::Lowered(lowered, len)) => {
+                // SAFETY: the first `len` bytes are ASCII letters and digits; the sixteen-byte
+                // copy (one move, no memcpy call) is cut to them before `buf` is used again, so
+                // it holds valid UTF-8 whenever it is read.
+                unsafe {
+                    let bytes = buf.as_mut_vec();
+                    bytes.clear();
+                    bytes.extend_from_slice(&lowered);
+                    bytes.truncate(len);
+                }
+                return (buf.as_str(), start + len);
+            }
+            None => {}
+        }
+        self.word_bytewise(text, start, buf)
+    }
+
+    /// `word`, a byte at a time: for words of 16 bytes and more, and words with non-ASCII
+    /// letters.
+    #[inline(never)]
+    fn word_bytewise<'a>(
+        &self,
+        text: &'a str,
+        start: usize,
+        buf: &'a mut String,
+    ) -> (&'a str, usize) {
         let bytes = text.as_bytes();
         let mut i = start;
         // The common case: ASCII letters and digits that lower-casing leaves as they are.
@@ -121,6 +154,69 @@ impl Tokenizer {
             }
         }
         (buf.as_str(), i)
+    }
+}
+
+/// An ASCII word found by `ascii_word_x86`.
+#[cfg(target_arch = "x86_64")]
+enum AsciiWord {
+    /// It needs no lower-casing and ends at this byte offset.
+    Clean(usize),
+    /// Lower-cased, in the first `len` bytes.
+    Lowered([u8; 16], usize),
+}
+
+/// The ASCII word starting at `bytes[start]` when it is shorter than 16 bytes and followed by
+/// an ASCII byte or the end: sixteen bytes classified at once (SSE2, part of every x86-64)
+/// instead of one at a time. `None` leaves the word to the byte-wise path.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn ascii_word_x86(bytes: &[u8], start: usize, lowercase: bool) -> Option<AsciiWord> {
+    use super::hash::{tail_le, u64_le};
+    use std::arch::x86_64::*;
+    let rest = &bytes[start..];
+    // The sixteen bytes from `start`, or the text's last bytes padded with zeros (which end a
+    // word as the text's end does), loaded without a copy.
+    let block = match rest.get(..16) {
+        Some(b) => u128::from_le_bytes(b.try_into().unwrap_or([0; 16])),
+        None => {
+            let n = rest.len();
+            let (lo, hi) = match n {
+                8.. => (
+                    u64_le(&rest[..8]),
+                    if n > 8 { tail_le(&rest[8..]) } else { 0 },
+                ),
+                _ => (tail_le(rest), 0),
+            };
+            u128::from(lo) | u128::from(hi) << 64
+        }
+    };
+    // SAFETY: SSE2 is part of every x86-64 CPU (the target's baseline); the store writes
+    // exactly the 16 bytes of `out`.
+    unsafe {
+        let v = _mm_set_epi64x((block >> 64) as i64, block as i64);
+        // Signed compares: bytes from 0x80 up are negative, so in no range below.
+        let within = |lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(lo as i8 - 1)),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(hi as i8 + 1)),
+            )
+        };
+        let upper = within(b'A', b'Z');
+        let alnum = _mm_or_si128(_mm_or_si128(within(b'a', b'z'), within(b'0', b'9')), upper);
+        let len = (!(_mm_movemask_epi8(alnum) as u32)).trailing_zeros() as usize;
+        // A word of 16 bytes or more, or one that may go on with a non-ASCII letter.
+        if len == 16 || (block >> (8 * len)) as u8 >= 0x80 {
+            return None;
+        }
+        let upper_bits = _mm_movemask_epi8(upper) as u32 & ((1 << len) - 1);
+        if !lowercase || upper_bits == 0 {
+            return Some(AsciiWord::Clean(start + len));
+        }
+        let lowered = _mm_or_si128(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+        let mut out = [0u8; 16];
+        _mm_storeu_si128(out.as_mut_ptr().cast(), lowered);
+        Some(AsciiWord::Lowered(out, len))
     }
 }
 
@@ -182,6 +278,17 @@ mod tests {
             symbols: bool,
         ) {
             let tok = Tokenizer { lowercase, symbols };
+            proptest::prop_assert_eq!(tokens(tok, &text), reference(tok, &text));
+        }
+
+        /// Mostly ASCII words of every length around 16 bytes, at every distance from the end of
+        /// the text, some going on with a non-ASCII letter: the sixteen-byte path's edges.
+        #[test]
+        fn ascii_words_of_every_length_match_the_reference(
+            text in "([A-Za-z0-9]{0,20}(é|ẞ|\u{130}|\u{0}|\u{80}|[ ,.!£])?){0,8}",
+            lowercase: bool,
+        ) {
+            let tok = Tokenizer { lowercase, symbols: true };
             proptest::prop_assert_eq!(tokens(tok, &text), reference(tok, &text));
         }
     }
