@@ -638,26 +638,36 @@ impl<T: FnMut(u32)> DenseCounter<'_, T> {
         let mut n = self.n;
         let spill = &mut *self.spill;
         let mut count = |j: u32| {
+            // Masked once and used masked everywhere (the same number), so one register holds it.
+            let j = j as usize & mask;
             // What `touch` starts loading (the scoring weights) is needed only once the whole
             // document is counted. (Prefetching the counters as well, a loop ahead, measured
             // slower: they live in the second-level cache.)
-            touch(j);
-            let c = &mut counts[j as usize & mask];
+            touch(j as u32);
             debug_assert!(n < idx.len());
             // SAFETY: `idx` has `self.n + grams.len() + own.len()` elements and `n` grows by
             // at most one per feature, so it stays below that. (The checked write costs a
             // compare and a branch per feature occurrence, the hottest loop there is.)
-            unsafe { *idx.get_unchecked_mut(n) = j };
-            n += usize::from(*c == 0);
-            if *c == u8::MAX {
-                spill_one(spill, mask + 1, j);
-            } else {
-                *c += 1;
+            unsafe { *idx.get_unchecked_mut(n) = j as u32 };
+            let c = &mut counts[j];
+            // Incremented first, checked after: the increment's own flags say whether it wrapped.
+            let counted = c.wrapping_add(1);
+            *c = counted;
+            n += usize::from(counted == 1);
+            if counted == 0 {
+                *c = u8::MAX;
+                spill_one(spill, mask + 1, j as u32);
             }
         };
-        // Two loops, not a chained iterator, which would test which half it is in per feature.
+        // Two loops, not a chained iterator, which would test which half it is in per feature;
+        // two features per step for a feature's own, most of them.
         grams.iter().for_each(|&j| count(j));
-        own.iter().for_each(|&j| count(j));
+        let mut pairs = own.chunks_exact(2);
+        for p in &mut pairs {
+            count(p[0]);
+            count(p[1]);
+        }
+        pairs.remainder().iter().for_each(|&j| count(j));
         self.n = n;
     }
 }
