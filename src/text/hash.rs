@@ -318,7 +318,10 @@ impl HashingVectorizer {
     /// Passes every feature occurrence of `text` to `sink`, in a fixed order: per token, its
     /// word n-grams ending there, its character n-grams, its digit shape. The order matters: it
     /// is the order of first occurrence, which the floating-point sums follow.
-    #[inline]
+    ///
+    /// Not inlined: a function of its own, it leaves its caller's loop over the distinct
+    /// features (scoring) enough registers to keep its state out of the stack.
+    #[inline(never)]
     fn features_into<S: Sink>(&self, text: &str, scratch: &mut VectorizerScratch, sink: &mut S) {
         let spec = &self.spec;
         let shift = 64 - spec.n_features_log2;
