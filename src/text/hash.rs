@@ -623,10 +623,10 @@ struct DenseCounter<'a, T> {
 }
 
 impl<T: FnMut(u32)> DenseCounter<'_, T> {
-    /// Counts `features`. Its own function, called once per token: inlined into the hashing
-    /// loop it had its state (even `n`, a dependency from one feature to the next) spilled to
-    /// the stack for lack of registers, loaded and stored again per feature.
-    #[inline(never)]
+    /// Counts a token's features. Inlined into the hashing pass, which is kept out of scoring
+    /// (see `features_into`): inlined into both at once, this loop had its state (even `n`, a
+    /// dependency from one feature to the next) spilled to the stack for lack of registers.
+    #[inline(always)]
     fn count_all(&mut self, grams: &[u32], own: &[u32]) {
         let need = self.n + grams.len() + own.len();
         if self.idx.len() < need {
