@@ -116,11 +116,14 @@ pub fn push_score(out: &mut Vec<u8>, p: f64) {
             digit(10),
             digit(1),
         ];
-        let mut len = text.len();
-        while len > 3 && text[len - 1] == b'0' {
-            len -= 1;
+        let mut zeros = 0;
+        while zeros < 3 && text[text.len() - 1 - zeros] == b'0' {
+            zeros += 1;
         }
-        out.extend_from_slice(&text[..len]);
+        // All six bytes, then the trailing zeros cut: a fixed-size copy is a move, a copy of
+        // a computed length a call to memmove.
+        out.extend_from_slice(&text);
+        out.truncate(out.len() - zeros);
         return;
     }
     while out.len() > start + 3 && out[out.len() - 1] == b'0' && out[out.len() - 2] != b'.' {
@@ -130,17 +133,16 @@ pub fn push_score(out: &mut Vec<u8>, p: f64) {
 
 /// Appends `n` in decimal (what `write!` does, without the formatting machinery per line).
 fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
+    let width = n.checked_ilog10().unwrap_or(0) as usize + 1;
+    // Room for the longest (a fixed-size move), the digits written from the last, then cut to
+    // their number: no memmove call for a computed length.
+    let at = out.len();
+    out.extend_from_slice(&[b'0'; 20]);
+    for d in out[at..at + width].iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
         n /= 10;
-        if n == 0 {
-            break;
-        }
     }
-    out.extend_from_slice(&digits[start..]);
+    out.truncate(at + width);
 }
 
 impl JsonlFormat {
