@@ -607,7 +607,8 @@ trait Sink {
 impl Sink for Vec<u32> {
     #[inline(always)]
     fn token(&mut self, grams: &[u32], own: &[u32]) {
-        self.extend_from_slice(grams);
+        // One or two word n-grams: pushed, not copied by a memcpy call.
+        grams.iter().for_each(|&g| self.push(g));
         self.extend_from_slice(own);
     }
 }
