@@ -287,22 +287,18 @@ impl PairedWeights {
     #[inline]
     pub fn decision_tf_into(&self, tf: &SparseVec, bias: f32, l2: bool, z: &mut Vec<f64>) {
         let mut dot = PairedDot::default();
+        let add = self.adder();
         for (j, v) in tf.iter() {
-            self.add(&mut dot, j, v);
+            add(&mut dot, j, v);
         }
         self.finish(dot, bias, l2, z);
     }
 
-    /// Adds feature `j` with term frequency `tf` to a running score: features must come in the
-    /// order `decision_tf_into` would see them.
-    #[inline(always)]
-    pub fn add(&self, dot: &mut PairedDot, j: u32, tf: f32) {
-        dot.add(self.0[j as usize], tf);
-    }
-
-    /// `add` for a loop: a function holding the pairs' slice, so the loop need not reload it
-    /// from `self` after every store, and indexing it through the mask of its power-of-two
-    /// length, which changes no feature index (all are below it) and drops the bounds check.
+    /// A function adding feature `j` with term frequency `tf` to a running score (features must
+    /// come in the order `decision_tf_into` would see them). It holds the pairs' slice, so a
+    /// loop need not reload it from `self` after every store, and indexes it through the mask
+    /// of its power-of-two length, which changes no feature index (all are below it) and drops
+    /// the bounds check.
     #[inline(always)]
     pub fn adder(&self) -> impl Fn(&mut PairedDot, u32, f32) + '_ {
         let mask = self.0.len() - 1;
@@ -310,7 +306,7 @@ impl PairedWeights {
         move |dot, j, tf| dot.add(pairs[j as usize & mask], tf)
     }
 
-    /// The score of the features `add`ed to `dot`, normalised when `l2`, into `z`.
+    /// The score of the features added to `dot`, normalised when `l2`, into `z`.
     #[inline]
     pub fn finish(&self, dot: PairedDot, bias: f32, l2: bool, z: &mut Vec<f64>) {
         let scale = if l2 && dot.sumsq > 0.0 {
@@ -323,7 +319,7 @@ impl PairedWeights {
     }
 }
 
-/// A score being summed by `PairedWeights::add`: the squared norm and the dot product so far.
+/// A score being summed by `PairedWeights::adder`: the squared norm and the dot product so far.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PairedDot {
     sumsq: f32,

@@ -99,16 +99,16 @@ pub fn push_score(out: &mut Vec<u8>, p: f64) {
     // has no rounding instruction).
     let whole = x as u32;
     let frac = x - f64::from(whole);
-    let start = out.len();
+    // Six characters, `0.0000` to `1.0000`, built on the stack and appended once.
+    let mut text = [b'0'; 6];
     if (frac - 0.5).abs() < 1e-6 {
         // Too close to a tie for the scaled product to decide: format the exact binary value.
-        let _ = write!(out, "{:.4}", p);
+        let _ = write!(&mut text[..], "{:.4}", p);
     } else {
-        // Built on the stack and appended once: a push per character cost a capacity check each.
         // Not a tie (above), so `round` is: up when the fraction is past one half.
         let q = whole + u32::from(frac > 0.5);
         let digit = |div: u32| b'0' + (q / div % 10) as u8;
-        let text = [
+        text = [
             digit(10_000),
             b'.',
             digit(1000),
@@ -116,19 +116,15 @@ pub fn push_score(out: &mut Vec<u8>, p: f64) {
             digit(10),
             digit(1),
         ];
-        let mut zeros = 0;
-        while zeros < 3 && text[text.len() - 1 - zeros] == b'0' {
-            zeros += 1;
-        }
-        // All six bytes, then the trailing zeros cut: a fixed-size copy is a move, a copy of
-        // a computed length a call to memmove.
-        out.extend_from_slice(&text);
-        out.truncate(out.len() - zeros);
-        return;
     }
-    while out.len() > start + 3 && out[out.len() - 1] == b'0' && out[out.len() - 2] != b'.' {
-        out.pop();
+    let mut zeros = 0;
+    while zeros < 3 && text[text.len() - 1 - zeros] == b'0' {
+        zeros += 1;
     }
+    // All six bytes, then the trailing zeros cut: a fixed-size copy is a move, a copy of a
+    // computed length a call to memmove.
+    out.extend_from_slice(&text);
+    out.truncate(out.len() - zeros);
 }
 
 /// Appends `n` in decimal (what `write!` does, without the formatting machinery per line).

@@ -448,7 +448,6 @@ impl HashingVectorizer {
         out.clear();
         if self.dense() {
             let SparseVec { idx, val } = out;
-            idx.clear();
             let n = self.count_dense(text, scratch, idx, |_| {}, |_, tf| val.push(tf));
             idx.truncate(n);
             return;
