@@ -337,8 +337,8 @@ impl HashingVectorizer {
         } = scratch;
         let per_word = spec.char_ngrams.is_some() || spec.digit_shapes;
         cache.prepare((seed, shift, spec.char_ngrams, spec.digit_shapes));
-        // First every token and its hash, loading each word's cache slot as it is found; the
-        // slots are then ready when the second pass reads them.
+        // First every token and its hash, loading each word's cache set as it is found; the
+        // sets are then ready when the second pass reads them.
         tokens.clear();
         token_text.clear();
         spec.tokenizer().for_each_token(text, word, |token| {
@@ -348,7 +348,7 @@ impl HashingVectorizer {
             };
             let hash = hash_bytes(seed ^ NS_WORD, t.as_bytes());
             if is_word && per_word {
-                cache.prefetch_slot(hash);
+                cache.prefetch_set(hash);
             }
             // Most tokens are slices of the text itself; only lower-cased words are copied.
             let offset = (t.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
