@@ -1,7 +1,7 @@
 //! A per-thread memo of the features a word yields on its own: its character n-grams and its
 //! digit shape, about nine in ten of the features of short texts. Words repeat (most text is a
 //! small vocabulary used over and over), so most words are hashed once per thread instead of
-//! once per occurrence. Direct-mapped by the word's hash and bounded in memory; a hit is checked
+//! once per occurrence. Set-associative by the word's hash and bounded in memory; a hit is checked
 //! against the word's bytes, so its features are exactly what computing them afresh gives.
 
 /// Slots in the table (a power of two): 32,768 x 32 bytes, 1 MiB, in sets of `WAYS`. On 300,000
