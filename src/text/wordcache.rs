@@ -4,6 +4,8 @@
 //! once per occurrence. Set-associative by the word's hash and bounded in memory; a hit is checked
 //! against the word's bytes, so its features are exactly what computing them afresh gives.
 
+use super::hash::{tail_le, u64_le};
+
 /// Slots in the table (a power of two): 32,768 x 32 bytes, 1 MiB, in sets of `WAYS`. On 300,000
 /// SMS lines (7,791 distinct words) a direct-mapped table of as many slots missed 5.3% of words,
 /// nearly all of them frequent words evicting each other from a shared slot; four ways, kept in
@@ -37,9 +39,21 @@ struct Slot {
 impl Slot {
     #[inline(always)]
     fn holds(&self, hash: u64, word: &[u8]) -> bool {
-        self.hash == hash
-            && self.word_len as usize == word.len()
-            && self.word.iter().zip(word).all(|(a, b)| a == b)
+        self.hash == hash && self.word_len as usize == word.len() && self.same_bytes(word)
+    }
+
+    /// Whether the slot's word is `word` (1 to `MAX_WORD_BYTES` bytes, the slot's length): two
+    /// 8-byte compares, not a loop over bytes. The slot's word is zero-padded, so a word under
+    /// 8 bytes compares with its first 8.
+    #[inline(always)]
+    fn same_bytes(&self, word: &[u8]) -> bool {
+        let n = word.len();
+        if n >= 8 {
+            u64_le(&self.word) == u64_le(word)
+                && u64_le(&self.word[n - 8..]) == u64_le(&word[n - 8..])
+        } else {
+            u64_le(&self.word) == tail_le(word)
+        }
     }
 }
 
@@ -49,6 +63,21 @@ impl Slot {
 #[repr(C, align(64))]
 struct Set {
     ways: [Slot; WAYS],
+}
+
+impl Set {
+    /// Moves `word` to the front if one of the older ways holds it. Out of line: most hits are
+    /// on the front way.
+    #[inline(never)]
+    fn promote(&mut self, hash: u64, word: &[u8]) -> bool {
+        match self.ways[1..].iter().position(|s| s.holds(hash, word)) {
+            Some(k) => {
+                self.ways[..=k + 1].rotate_right(1);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -79,14 +108,14 @@ impl WordCache {
         hash as usize & (SETS - 1)
     }
 
-    /// The features cached for `word` (whose hash is `hash`), if any. A hit becomes its set's
-    /// most recently used word.
-    #[inline]
+    /// The features cached for `word` (whose hash is `hash`; not empty), if any. A hit becomes
+    /// its set's most recently used word.
+    #[inline(always)]
     pub(crate) fn get(&mut self, hash: u64, word: &[u8]) -> Option<&[u32]> {
+        debug_assert!(!word.is_empty());
         let set = self.sets.get_mut(Self::set(hash))?;
-        let way = set.ways.iter().position(|s| s.holds(hash, word))?;
-        if way > 0 {
-            set.ways[..=way].rotate_right(1);
+        if !set.ways[0].holds(hash, word) && !set.promote(hash, word) {
+            return None;
         }
         let s = &set.ways[0];
         let f = s.feat_start as usize;
