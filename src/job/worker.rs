@@ -161,20 +161,22 @@ impl Worker {
         self.errors += 1;
     }
 
-    /// Handles one document's bytes; returns false when the rest of the file must be skipped.
+    /// Handles one document's bytes (`text`: the same bytes, when already known to be UTF-8);
+    /// returns false when the rest of the file must be skipped.
     fn document(
         &mut self,
         ctx: &Context,
         file: usize,
         line: Option<u64>,
         bytes: &[u8],
+        text: Option<&str>,
         limit: u64,
     ) -> bool {
         if bytes.len() as u64 > limit {
             self.too_large(ctx, file, line, limit);
             return true;
         }
-        match std::str::from_utf8(bytes) {
+        match text.map_or_else(|| std::str::from_utf8(bytes), Ok) {
             Ok(text) => self.classify(ctx, file, line, text),
             Err(_) => match ctx.cfg.utf8 {
                 Utf8Policy::Lossy => {
@@ -239,13 +241,18 @@ impl Worker {
 
     /// The documents of `chunk`, whole lines of `file` whose first is line `first_line`.
     fn lines(&mut self, ctx: &Context, file: usize, chunk: &[u8], first_line: u64) {
+        // Checked as UTF-8 once: lines end at ASCII bytes, so every line of a UTF-8 chunk is
+        // UTF-8 (one check of the whole chunk costs less than one call per line). Only a chunk
+        // with a bad byte is checked line by line, to find the lines it is in.
+        let text = std::str::from_utf8(chunk).ok();
         for (i, span) in LineIter::new(chunk).enumerate() {
             let doc = &chunk[span.start..span.end];
             if doc.is_empty() {
                 continue;
             }
             let line = Some(first_line + i as u64);
-            if !self.document(ctx, file, line, doc, ctx.cfg.max_line_bytes) {
+            let doc_text = text.and_then(|t| t.get(span.start..span.end));
+            if !self.document(ctx, file, line, doc, doc_text, ctx.cfg.max_line_bytes) {
                 break;
             }
         }
@@ -289,7 +296,7 @@ impl Worker {
         if !data.is_empty() {
             match ctx.reader.open(Arc::clone(&data), &info.key) {
                 Opened::Text => {
-                    self.document(ctx, f, line, &data, ctx.cfg.max_file_bytes);
+                    self.document(ctx, f, line, &data, None, ctx.cfg.max_file_bytes);
                 }
                 Opened::Refused(failure) => {
                     ctx.format.push_document_error(
