@@ -107,15 +107,9 @@ pub fn push_score(out: &mut Vec<u8>, p: f64) {
     } else {
         // Not a tie (above), so `round` is: up when the fraction is past one half.
         let q = whole + u32::from(frac > 0.5);
-        let digit = |div: u32| b'0' + (q / div % 10) as u8;
-        text = [
-            digit(10_000),
-            b'.',
-            digit(1000),
-            digit(100),
-            digit(10),
-            digit(1),
-        ];
+        let [a, b] = DIGIT_PAIRS[(q / 100 % 100) as usize];
+        let [c, d] = DIGIT_PAIRS[(q % 100) as usize];
+        text = [b'0' + (q / 10_000) as u8, b'.', a, b, c, d];
     }
     let mut zeros = 0;
     while zeros < 3 && text[text.len() - 1 - zeros] == b'0' {
@@ -134,12 +128,32 @@ fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
     // their number: no memmove call for a computed length.
     let at = out.len();
     out.extend_from_slice(&[b'0'; 20]);
-    for d in out[at..at + width].iter_mut().rev() {
-        *d = b'0' + (n % 10) as u8;
-        n /= 10;
+    let digits = &mut out[at..at + width];
+    // Two digits at a time from the last; `width` is exact, so one or two are left for the front.
+    let mut end = width;
+    while n >= 100 {
+        digits[end - 2..end].copy_from_slice(&DIGIT_PAIRS[(n % 100) as usize]);
+        end -= 2;
+        n /= 100;
+    }
+    if n >= 10 {
+        digits[..2].copy_from_slice(&DIGIT_PAIRS[n as usize]);
+    } else {
+        digits[0] = b'0' + n as u8;
     }
     out.truncate(at + width);
 }
+
+/// "00" to "99": two digits per lookup instead of a division for each.
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        pairs[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    pairs
+};
 
 impl JsonlFormat {
     pub fn new(style: JsonStyle, file_line: FileLine, mode: Mode, labels: &[String]) -> Self {
@@ -424,6 +438,9 @@ mod tests {
             10,
             99,
             100,
+            1000,
+            54_321,
+            999_999,
             123_456_789,
             u32::MAX as u64 + 1,
             u64::MAX,

@@ -401,15 +401,17 @@ impl HashingVectorizer {
                 sink.token(grams, &[]);
                 continue;
             }
-            let w = if t.in_text { text } else { &token_text[..] };
-            let w = &w[t.start..t.end];
-            let cacheable = w.len() <= MAX_WORD_BYTES;
+            let source = if t.in_text { text } else { &token_text[..] };
+            // Bytes for the lookup (a `str` slice would check both ends are char boundaries).
+            let bytes = &source.as_bytes()[t.start..t.end];
+            let cacheable = bytes.len() <= MAX_WORD_BYTES;
             if cacheable {
-                if let Some(features) = cache.get(h, w.as_bytes()) {
+                if let Some(features) = cache.get(h, bytes) {
                     sink.token(grams, features);
                     continue;
                 }
             }
+            let w = &source[t.start..t.end];
             fresh.clear();
             if let Some([lo, hi]) = spec.char_ngrams {
                 char_ngrams(w, lo as usize, hi as usize, seed, shift, padded, fresh);
