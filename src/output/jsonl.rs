@@ -52,7 +52,44 @@ pub struct JsonlFormat {
     /// Label names, already JSON-escaped with their quotes.
     pub labels: Vec<String>,
     /// Per label, the start of its entry up to its score (`{"Name": "spam", "Score": `).
-    entry_heads: Vec<Vec<u8>>,
+    entry_heads: Vec<Piece>,
+    /// A result line's other parts, which depend on the style and mode.
+    file_head: Piece,
+    classes_head: Piece,
+    entry_tail: Piece,
+    line_tail: Piece,
+}
+
+/// Bytes appended to every line, kept zero-padded to `Piece::ROOM` so that appending them is a
+/// fixed-size move then a cut (an append of a length known only at run time is a memmove call).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Piece {
+    padded: Vec<u8>,
+    len: usize,
+}
+
+impl Piece {
+    const ROOM: usize = 32;
+
+    fn new(bytes: &[u8]) -> Self {
+        let mut padded = bytes.to_vec();
+        padded.resize(bytes.len().max(Self::ROOM), 0);
+        Piece {
+            padded,
+            len: bytes.len(),
+        }
+    }
+
+    #[inline(always)]
+    fn push(&self, out: &mut Vec<u8>) {
+        match self.padded.first_chunk::<{ Self::ROOM }>() {
+            Some(room) if self.len <= Self::ROOM => {
+                out.extend_from_slice(room);
+                out.truncate(out.len() - (Self::ROOM - self.len));
+            }
+            _ => out.extend_from_slice(&self.padded[..self.len]),
+        }
+    }
 }
 
 /// Appends `s` as a JSON string literal, escaped as Python's `json.dumps(ensure_ascii=True)`.
@@ -164,22 +201,31 @@ impl JsonlFormat {
         };
         let entry_heads = labels
             .iter()
-            .map(|l| format!("{open}{l}, \"Score\": ").into_bytes())
+            .map(|l| Piece::new(format!("{open}{l}, \"Score\": ").as_bytes()))
             .collect();
+        let padded = style == JsonStyle::Padded;
         JsonlFormat {
             style,
             file_line,
             mode,
             labels,
             entry_heads,
+            file_head: Piece::new(if padded {
+                b"{ \"File\": "
+            } else {
+                b"{\"File\": "
+            }),
+            classes_head: Piece::new(match mode {
+                Mode::MultiClass => b", \"Classes\": [",
+                Mode::MultiLabel => b", \"Labels\": [",
+            }),
+            entry_tail: Piece::new(if padded { b" }" } else { b"}" }),
+            line_tail: Piece::new(if padded { b"] }\n" } else { b"]}\n" }),
         }
     }
 
     fn open(&self, out: &mut Vec<u8>, file_json: &str, line: Option<u64>) {
-        out.extend_from_slice(match self.style {
-            JsonStyle::Compact => b"{\"File\": ",
-            JsonStyle::Padded => b"{ \"File\": ",
-        });
+        self.file_head.push(out);
         out.extend_from_slice(file_json.as_bytes());
         if let Some(n) = line {
             out.extend_from_slice(b", \"Line\": \"");
@@ -205,21 +251,16 @@ impl JsonlFormat {
         probs: &[f64],
     ) {
         self.open(out, file_json, line);
-        out.extend_from_slice(match self.mode {
-            Mode::MultiClass => b", \"Classes\": [",
-            Mode::MultiLabel => b", \"Labels\": [",
-        });
-        let pad = self.style == JsonStyle::Padded;
+        self.classes_head.push(out);
         for (n, &l) in ranked.iter().enumerate() {
             if n > 0 {
                 out.extend_from_slice(b", ");
             }
-            out.extend_from_slice(&self.entry_heads[l as usize]);
+            self.entry_heads[l as usize].push(out);
             push_score(out, probs[l as usize]);
-            out.extend_from_slice(if pad { b" }" } else { b"}" });
+            self.entry_tail.push(out);
         }
-        out.push(b']');
-        self.close(out);
+        self.line_tail.push(out);
     }
 
     /// Appends an error line in place of a result.
