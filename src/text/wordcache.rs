@@ -189,6 +189,17 @@ mod tests {
         // Same hash, other bytes (a collision): a miss, not the other word's features.
         assert_eq!(c.get(7, b"spat"), None);
         assert_eq!(c.get(7 + SETS as u64, b"spam"), None);
+        // Words of 8 to 16 bytes are compared by their first and last eight.
+        for word in [&b"abcdefgh"[..], b"abcdefghij", b"abcdefghijklmnop"] {
+            c.put(9, word, &[4]);
+            assert_eq!(c.get(9, word), Some(&[4u32][..]));
+            let mut other = word.to_vec();
+            for i in [0, word.len() / 2, word.len() - 1] {
+                other[i] ^= 1;
+                assert_eq!(c.get(9, &other), None, "{other:?}");
+                other[i] ^= 1;
+            }
+        }
         // Other settings forget everything.
         c.prepare((1, 46, Some([1, 4]), true));
         assert_eq!(c.get(7, b"spam"), None);
