@@ -56,8 +56,9 @@ pub struct JsonlFormat {
     /// A result line's other parts, which depend on the style and mode.
     file_head: Piece,
     classes_head: Piece,
-    entry_tail: Piece,
-    line_tail: Piece,
+    /// The end of an object (`}` or ` }`), and of a line.
+    brace_end: Piece,
+    line_end: Piece,
 }
 
 /// Bytes appended to every line, kept zero-padded to `Piece::ROOM` so that appending them is a
@@ -219,8 +220,8 @@ impl JsonlFormat {
                 Mode::MultiClass => b", \"Classes\": [",
                 Mode::MultiLabel => b", \"Labels\": [",
             }),
-            entry_tail: Piece::new(if padded { b" }" } else { b"}" }),
-            line_tail: Piece::new(if padded { b"] }\n" } else { b"]}\n" }),
+            brace_end: Piece::new(if padded { b" }" } else { b"}" }),
+            line_end: Piece::new(if padded { b" }\n" } else { b"}\n" }),
         }
     }
 
@@ -235,10 +236,7 @@ impl JsonlFormat {
     }
 
     fn close(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(match self.style {
-            JsonStyle::Compact => b"}\n",
-            JsonStyle::Padded => b" }\n",
-        });
+        self.line_end.push(out);
     }
 
     /// Appends a result line. `ranked` holds label indices, best first; `probs` their scores.
@@ -258,9 +256,10 @@ impl JsonlFormat {
             }
             self.entry_heads[l as usize].push(out);
             push_score(out, probs[l as usize]);
-            self.entry_tail.push(out);
+            self.unbrace(out);
         }
-        self.line_tail.push(out);
+        out.push(b']');
+        self.close(out);
     }
 
     /// Appends an error line in place of a result.
@@ -304,10 +303,7 @@ impl JsonlFormat {
     }
 
     fn unbrace(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(match self.style {
-            JsonStyle::Compact => b"}",
-            JsonStyle::Padded => b" }",
-        });
+        self.brace_end.push(out);
     }
 
     /// `"DocumentMetadata": {...}, "DocumentType": [...], ` of a page line.
