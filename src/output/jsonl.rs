@@ -61,8 +61,8 @@ pub struct JsonlFormat {
     line_end: Piece,
 }
 
-/// Bytes appended to every line, kept zero-padded to `Piece::ROOM` so that appending them is a
-/// fixed-size move then a cut (an append of a length known only at run time is a memmove call).
+/// Bytes appended to every line, kept zero-padded to `Piece::ROOM` so that they are appended by
+/// `push_prefix`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Piece {
     padded: Vec<u8>,
@@ -84,10 +84,7 @@ impl Piece {
     #[inline(always)]
     fn push(&self, out: &mut Vec<u8>) {
         match self.padded.first_chunk::<{ Self::ROOM }>() {
-            Some(room) if self.len <= Self::ROOM => {
-                out.extend_from_slice(room);
-                out.truncate(out.len() - (Self::ROOM - self.len));
-            }
+            Some(room) if self.len <= Self::ROOM => push_prefix(out, room, self.len),
             _ => out.extend_from_slice(&self.padded[..self.len]),
         }
     }
@@ -153,10 +150,16 @@ pub fn push_score(out: &mut Vec<u8>, p: f64) {
     while zeros < 3 && text[text.len() - 1 - zeros] == b'0' {
         zeros += 1;
     }
-    // All six bytes, then the trailing zeros cut: a fixed-size copy is a move, a copy of a
-    // computed length a call to memmove.
-    out.extend_from_slice(&text);
-    out.truncate(out.len() - zeros);
+    push_prefix(out, &text, text.len() - zeros);
+}
+
+/// Appends the first `len` bytes of `bytes`: all `N` of them, then the rest cut off. A copy of
+/// a fixed size is a move; a copy of a length known only at run time is a call to memmove.
+#[inline(always)]
+fn push_prefix<const N: usize>(out: &mut Vec<u8>, bytes: &[u8; N], len: usize) {
+    debug_assert!(len <= N);
+    out.extend_from_slice(bytes);
+    out.truncate(out.len() - (N - len));
 }
 
 /// Appends `n` in decimal (what `write!` does, without the formatting machinery per line).

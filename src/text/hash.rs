@@ -426,7 +426,7 @@ impl HashingVectorizer {
                 fresh.push((hash_bytes(seed ^ NS_SHAPE, padded) >> shift) as u32);
             }
             if cacheable {
-                cache.put(h, w.as_bytes(), fresh);
+                cache.put(h, bytes, fresh);
             }
             sink.token(grams, fresh);
         }
