@@ -1,7 +1,8 @@
 //! Criterion benches, one group per stage of the hot path, each with `Throughput::Bytes`:
 //! split (line cutting), tokenize_hash (vectorizing), stages (hashing, + counting, + scoring,
-//! stacked), score (linear model), jsonl+compress (writing and deflating prediction lines), and
-//! end_to_end (a whole job into output.tar.gz).
+//! stacked), score (linear model), jsonl+compress (writing and deflating prediction lines),
+//! end_to_end (a whole job into output.tar.gz), and train (the compact store, one pass of the
+//! objective, a whole fit).
 
 mod common;
 
@@ -14,10 +15,12 @@ use docclass::aws::Identity;
 use docclass::input::split::{chunk_ends, LineIter};
 use docclass::input::{listing, SplitMode};
 use docclass::job::{classify_into, ClassifyConfig, UNIT_BYTES};
+use docclass::model::train::objective::{Encoded, Logistic};
 use docclass::model::{Classifier, ScoreScratch};
+use docclass::model::{Design, Targets, TfScale, TfStore, TrainParams};
 use docclass::output::archive::CompressedChunk;
 use docclass::output::jsonl::{json_string, rank_into, FileLine, JsonStyle, JsonlFormat};
-use docclass::text::{SparseVec, VectorizerScratch};
+use docclass::text::{FeatureSpec, HashingVectorizer, SparseVec, VectorizerScratch};
 
 fn model() -> Classifier {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/spam-ham");
@@ -226,6 +229,91 @@ fn end_to_end(c: &mut Criterion) {
     g.finish();
 }
 
+/// Training's stages on the same synthetic messages, labelled by whether they mention a prize:
+/// vectorizing into the compact store, one pass of the objective (loss and gradient) over its
+/// rows, and a whole fit.
+fn train(c: &mut Criterion) {
+    let n = 50_000usize;
+    let text = common::corpus(n, 5);
+    let lines: Vec<&str> = text.lines().collect();
+    let spec = FeatureSpec::default();
+    let counting = HashingVectorizer::new(FeatureSpec {
+        sublinear_tf: false,
+        idf: false,
+        l2_normalize: false,
+        ..spec.clone()
+    })
+    .unwrap();
+    let build = || {
+        TfStore::build(
+            lines.len(),
+            spec.n_features(),
+            VectorizerScratch::default,
+            |scratch, i, out| counting.term_frequencies_into(lines[i], scratch, out),
+        )
+    };
+    let mut g = c.benchmark_group("train");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("vectorize_store_50k", |b| b.iter(|| build().entries()));
+    let store = build();
+    let rows: Vec<u32> = (0..lines.len() as u32).collect();
+    let targets = Targets::from_rows(2, lines.iter().map(|l| [u32::from(l.contains("prize"))]));
+    let design = Design::new(
+        &store,
+        &rows,
+        TfScale::Sublinear,
+        vec![1.0; store.n_cols()],
+        true,
+    );
+    g.throughput(Throughput::Elements(store.entries()));
+    g.bench_function("objective_pass_50k", |b| {
+        let encoded = Encoded {
+            heads: 1,
+            softmax: false,
+            targets: (0..lines.len()).map(|i| targets.get(i)[0] as f32).collect(),
+            class: (0..lines.len()).map(|i| targets.get(i)[0]).collect(),
+            weights: vec![1.0; lines.len()],
+        };
+        let mut objective = Logistic::new(&design, encoded, 100.0);
+        let w = vec![0.01f64; objective.n_params()];
+        let mut grad = vec![0f64; w.len()];
+        b.iter(|| objective.value_and_gradient(black_box(&w), &mut grad))
+    });
+    g.bench_function("decode_only_50k", |b| {
+        use docclass::model::train::sparse::Rows;
+        let (mut cols, mut vals) = (Vec::new(), Vec::new());
+        b.iter(|| {
+            let mut sum = 0f32;
+            for k in 0..design.n_rows() {
+                let (n, f) = design.row_into(k, &mut cols, &mut vals);
+                sum += f + n as f32;
+            }
+            sum
+        })
+    });
+    g.bench_function("fit_50k_c100", |b| {
+        let params = TrainParams {
+            c: 100.0,
+            ..TrainParams::default()
+        };
+        b.iter(|| {
+            params
+                .fit_rows(
+                    &design,
+                    (&targets, None),
+                    vec!["ham".into(), "spam".into()],
+                    None,
+                    &mut |_| {},
+                )
+                .unwrap()
+                .report
+                .evaluations
+        })
+    });
+    g.finish();
+}
+
 fn model_load(c: &mut Criterion) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/spam-ham");
     let bytes = std::fs::metadata(dir.join("weights.bin")).unwrap().len();
@@ -245,6 +333,7 @@ criterion_group!(
     score,
     jsonl_compress,
     end_to_end,
+    train,
     model_load
 );
 criterion_main!(benches);

@@ -271,6 +271,7 @@ pub fn flag(param: Param) -> &'static str {
         Param::C => "--c",
         Param::MaxIter => "--max-iter",
         Param::Tolerance => "--tolerance",
+        Param::MemoryBudget => "--memory-budget",
     }
 }
 
@@ -436,6 +437,10 @@ pub struct TuningArgs {
     /// Labels with fewer examples are refused (Comprehend requires 10).
     #[arg(long, default_value_t = 10)]
     pub min_examples_per_label: usize,
+    /// Memory training may use, e.g. 12G or 800M: a training set that would need more is refused
+    /// before it is read [default: four fifths of the memory available].
+    #[arg(long, value_name = "SIZE")]
+    pub memory_budget: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,

@@ -12,6 +12,7 @@ use docclass::input::document::ReaderConfig;
 use docclass::input::labeled::{DataFormat, ManifestSpec};
 use docclass::input::Utf8Policy;
 use docclass::job::shard::MergeConfig;
+use docclass::job::train::budget::{parse_bytes, MemoryBudget};
 use docclass::job::train::search::{Overrides, SearchSettings};
 use docclass::job::train::TrainConfig;
 use docclass::job::{ClassifyConfig, Shard};
@@ -138,6 +139,9 @@ fn tuned(
     });
     c.overrides = o;
     c.min_examples_per_label = t.min_examples_per_label;
+    if let Some(b) = &t.memory_budget {
+        c.memory = MemoryBudget::bytes(parse_bytes(b)?);
+    }
     Ok(c)
 }
 

@@ -49,6 +49,7 @@ pub enum Param {
     C,
     MaxIter,
     Tolerance,
+    MemoryBudget,
 }
 
 impl Param {
@@ -92,6 +93,7 @@ impl Param {
             Param::C => "regularisation C",
             Param::MaxIter => "iteration limit",
             Param::Tolerance => "tolerance",
+            Param::MemoryBudget => "memory budget",
         }
     }
 }

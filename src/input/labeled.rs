@@ -4,6 +4,7 @@
 //! corpora). Every problem names the file and row. A SHA-256 of all bytes read is kept so a model
 //! records exactly what it was trained on.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -52,23 +53,119 @@ impl std::str::FromStr for DataFormat {
     }
 }
 
-/// One labelled document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LabeledDoc {
-    pub text: String,
-    pub labels: Vec<String>,
-    /// `file:row` (or the file), for messages.
-    pub origin: String,
-}
-
-/// Documents read from one URI (or manifest list), with a digest of the bytes.
+/// Labelled documents as read, kept compact for sets of millions: all texts in one buffer, label
+/// names once (each document holds their indices), and where each document came from as a file
+/// number and a row.
 #[derive(Debug, Default)]
 pub struct LabeledSet {
-    pub docs: Vec<LabeledDoc>,
+    text: String,
+    ends: Vec<usize>,
+    /// Label names in order of first appearance.
+    names: Vec<String>,
+    name_index: HashMap<String, u32>,
+    /// Label indices (into `names`) of every document, sorted by name and distinct.
+    labels: Vec<u32>,
+    label_ends: Vec<u32>,
+    /// Source file (into `sources`) and 1-based row of every document (row 0: the whole file).
+    origins: Vec<(u32, u64)>,
+    sources: Vec<String>,
     pub files: usize,
     pub bytes: u64,
     /// Documents left out under `Utf8Policy::SkipDocument`/`SkipRest`.
     pub skipped: usize,
+}
+
+impl LabeledSet {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Document `i`'s text.
+    pub fn text(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    /// Document `i`'s labels, as indices into `names`.
+    pub fn label_ids(&self, i: usize) -> &[u32] {
+        let start = if i == 0 { 0 } else { self.label_ends[i - 1] };
+        &self.labels[start as usize..self.label_ends[i] as usize]
+    }
+
+    /// Document `i`'s label names.
+    pub fn labels(&self, i: usize) -> impl Iterator<Item = &str> + '_ {
+        self.label_ids(i)
+            .iter()
+            .map(|&l| self.names[l as usize].as_str())
+    }
+
+    /// Every label name, in order of first appearance.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// `file:row` (or the file) of document `i`, for messages.
+    pub fn origin(&self, i: usize) -> String {
+        let (file, row) = self.origins[i];
+        let name = &self.sources[file as usize];
+        if row == 0 {
+            name.clone()
+        } else {
+            format!("{name}:{row}")
+        }
+    }
+
+    /// Bytes of text held.
+    pub fn text_bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Starts a new source file (documents pushed next come from it).
+    fn source(&mut self, name: String) {
+        self.sources.push(name);
+    }
+
+    /// Adds a document of the current source file, at `row` (0 for the whole file).
+    fn push<'l>(&mut self, text: &str, labels: impl IntoIterator<Item = &'l str>, row: u64) {
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+        let first = self.labels.len();
+        for l in labels {
+            let id = match self.name_index.get(l) {
+                Some(&id) => id,
+                None => {
+                    let id = self.names.len() as u32;
+                    self.names.push(l.to_string());
+                    self.name_index.insert(l.to_string(), id);
+                    id
+                }
+            };
+            self.labels.push(id);
+        }
+        let names = &self.names;
+        let added = &mut self.labels[first..];
+        added.sort_by(|a, b| names[*a as usize].cmp(&names[*b as usize]));
+        let distinct = dedup_sorted(added);
+        self.labels.truncate(first + distinct);
+        self.label_ends.push(self.labels.len() as u32);
+        self.origins.push((self.sources.len() as u32 - 1, row));
+    }
+}
+
+/// Moves the distinct values of sorted `v` to its front; returns how many there are.
+fn dedup_sorted(v: &mut [u32]) -> usize {
+    let mut kept = 0;
+    for k in 0..v.len() {
+        if kept == 0 || v[k] != v[kept - 1] {
+            v[kept] = v[k];
+            kept += 1;
+        }
+    }
+    kept
 }
 
 /// How many labels a document has: one (the label field is one name, a manifest attribute one
@@ -99,29 +196,34 @@ pub struct ManifestSpec {
     pub attribute_names: Vec<String>,
 }
 
-enum Decoded {
-    Text(String),
+enum Decoded<'a> {
+    Text(std::borrow::Cow<'a, str>),
     Skip,
 }
 
-fn decode(
-    bytes: Vec<u8>,
+fn decode<'a>(
+    bytes: std::borrow::Cow<'a, [u8]>,
     policy: Utf8Policy,
     path: &Path,
     line: u64,
     base: u64,
-) -> Result<Decoded> {
-    match String::from_utf8(bytes) {
-        Ok(s) => Ok(Decoded::Text(s)),
+) -> Result<Decoded<'a>> {
+    use std::borrow::Cow;
+    let valid = std::str::from_utf8(&bytes).map(|_| ());
+    match valid {
+        Ok(()) => Ok(Decoded::Text(match bytes {
+            Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).expect("checked above")),
+            Cow::Owned(b) => Cow::Owned(String::from_utf8(b).expect("checked above")),
+        })),
         Err(e) => match policy {
-            Utf8Policy::Lossy => Ok(Decoded::Text(
-                String::from_utf8_lossy(e.as_bytes()).into_owned(),
-            )),
+            Utf8Policy::Lossy => Ok(Decoded::Text(Cow::Owned(
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ))),
             Utf8Policy::SkipDocument | Utf8Policy::SkipRest => Ok(Decoded::Skip),
             Utf8Policy::Error => Err(Error::InvalidUtf8 {
                 path: path.to_path_buf(),
                 line,
-                offset: base + e.utf8_error().valid_up_to() as u64,
+                offset: base + e.valid_up_to() as u64,
             }),
         },
     }
@@ -178,32 +280,34 @@ fn list_nonempty(uri_str: &str) -> Result<Listing> {
     Ok(listing)
 }
 
-fn split_labels(field: &str, opts: &ReadOptions, origin: &str) -> Result<Vec<String>> {
-    let mut labels: Vec<String> = match opts.labels {
-        LabelShape::One => vec![field.to_string()],
-        LabelShape::Many { delimiter } => field.split(delimiter).map(str::to_string).collect(),
+fn split_labels<'f>(
+    field: &'f str,
+    opts: &ReadOptions,
+    origin: &dyn Fn() -> String,
+) -> Result<Vec<&'f str>> {
+    let labels: Vec<&str> = match opts.labels {
+        LabelShape::One => vec![field],
+        LabelShape::Many { delimiter } => field.split(delimiter).collect(),
     };
     if labels.iter().any(|l| l.is_empty()) {
         return Err(Error::data(
-            origin,
+            origin(),
             format!("empty label in '{field}'; every row needs a label before the first comma"),
         ));
     }
-    if let Some(l) = labels.iter().find(|l| l.trim() != l.as_str()) {
+    if let Some(l) = labels.iter().find(|l| l.trim() != **l) {
         return Err(Error::data(
-            origin,
+            origin(),
             format!("label '{l}' has leading or trailing spaces; remove the spaces around commas and delimiters"),
         ));
     }
-    labels.sort();
-    labels.dedup();
     Ok(labels)
 }
 
-fn check_text(text: &str, origin: &str) -> Result<()> {
+fn check_text(text: &str, origin: &dyn Fn() -> String) -> Result<()> {
     if text.trim().is_empty() {
         return Err(Error::data(
-            origin,
+            origin(),
             "the document text is empty; remove the row or add its text",
         ));
     }
@@ -217,43 +321,42 @@ fn read_csv(uri_str: &str, opts: &ReadOptions, hasher: &mut Sha256) -> Result<La
         let bytes = read_file(file, hasher, &mut set)?;
         check_utf8(&bytes, opts.utf8, &file.path)?;
         let name = file.path.display().to_string();
+        set.source(name.clone());
         for rec in CsvReader::new(&bytes) {
             let rec = rec.map_err(|e| Error::data(format!("{name}:{}", e.line), e.message))?;
-            let origin = format!("{name}:{}", rec.line);
+            let origin = || format!("{name}:{}", rec.line);
             if rec.fields.len() != 2 {
                 return Err(Error::data(
-                    &origin,
-                    format!(
-                        "expected 2 columns (label,text), found {}; quote text that contains commas",
-                        rec.fields.len()
-                    ),
+                    origin(),
+                    if rec.fields.len() < 2 {
+                        "found a label and no text (one column); write each row as label,text"
+                            .to_string()
+                    } else {
+                        format!(
+                            "expected 2 columns (label,text), found {}; quote text that contains commas",
+                            rec.fields.len()
+                        )
+                    },
                 ));
             }
             let mut fields = rec.fields.into_iter();
             let label_bytes = fields.next().unwrap_or_default();
             let text_bytes = fields.next().unwrap_or_default();
-            let label_field =
-                match decode(label_bytes, opts.utf8, &file.path, rec.line, rec.offset)? {
-                    Decoded::Text(s) => s,
-                    Decoded::Skip => {
-                        set.skipped += 1;
-                        continue;
-                    }
-                };
-            let text = match decode(text_bytes, opts.utf8, &file.path, rec.line, rec.offset)? {
-                Decoded::Text(s) => s,
-                Decoded::Skip => {
-                    set.skipped += 1;
-                    continue;
-                }
+            let Decoded::Text(label_field) =
+                decode(label_bytes, opts.utf8, &file.path, rec.line, rec.offset)?
+            else {
+                set.skipped += 1;
+                continue;
+            };
+            let Decoded::Text(text) =
+                decode(text_bytes, opts.utf8, &file.path, rec.line, rec.offset)?
+            else {
+                set.skipped += 1;
+                continue;
             };
             let labels = split_labels(&label_field, opts, &origin)?;
             check_text(&text, &origin)?;
-            set.docs.push(LabeledDoc {
-                text,
-                labels,
-                origin,
-            });
+            set.push(&text, labels, rec.line);
         }
     }
     Ok(set)
@@ -280,34 +383,42 @@ fn read_folders(uri_str: &str, opts: &ReadOptions, hasher: &mut Sha256) -> Resul
                 "file is not inside a label folder; LABEL_FOLDERS expects <root>/<label>/<files>",
             ));
         };
-        let labels = split_labels(label_dir, opts, &origin)?;
+        let labels: Vec<String> = split_labels(label_dir, opts, &|| origin.clone())?
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         let bytes = Arc::new(read_file(file, hasher, &mut set)?);
         read.push((file, origin, labels, bytes));
     }
-    let texts: Vec<Result<Decoded>> = read
+    let texts: Vec<Result<Option<String>>> = read
         .par_iter()
         .map(|(file, origin, _, bytes)| {
             if let Some(text) = document::full_text(&opts.documents, Arc::clone(bytes), origin) {
-                return text.map(Decoded::Text);
+                return text.map(Some);
             }
             check_utf8(bytes, opts.utf8, &file.path)?;
-            decode(bytes.to_vec(), opts.utf8, &file.path, 1, 0)
+            Ok(
+                match decode(
+                    std::borrow::Cow::Borrowed(&bytes[..]),
+                    opts.utf8,
+                    &file.path,
+                    1,
+                    0,
+                )? {
+                    Decoded::Text(t) => Some(t.into_owned()),
+                    Decoded::Skip => None,
+                },
+            )
         })
         .collect();
     for ((_, origin, labels, _), text) in read.into_iter().zip(texts) {
-        let text = match text? {
-            Decoded::Text(s) => s,
-            Decoded::Skip => {
-                set.skipped += 1;
-                continue;
-            }
+        let Some(text) = text? else {
+            set.skipped += 1;
+            continue;
         };
-        check_text(&text, &origin)?;
-        set.docs.push(LabeledDoc {
-            text,
-            labels,
-            origin,
-        });
+        check_text(&text, &|| origin.clone())?;
+        set.source(origin);
+        set.push(&text, labels.iter().map(String::as_str), 0);
     }
     Ok(set)
 }
@@ -343,40 +454,34 @@ pub fn read_manifests(
             let bytes = read_file(file, hasher, &mut set)?;
             check_utf8(&bytes, opts.utf8, &file.path)?;
             let name = file.path.display().to_string();
+            set.source(name.clone());
             for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
                 let row = i as u64 + 1;
-                let origin = format!("{name}:{row}");
+                let origin = || format!("{name}:{row}");
                 if line.iter().all(|b| b.is_ascii_whitespace()) {
                     continue;
                 }
                 let value: serde_json::Value = serde_json::from_slice(line)
-                    .map_err(|e| Error::data(&origin, format!("not a JSON object: {e}")))?;
+                    .map_err(|e| Error::data(origin(), format!("not a JSON object: {e}")))?;
                 let text = value
                     .get("source")
                     .and_then(|s| s.as_str())
-                    .ok_or_else(|| Error::data(&origin, "no \"source\" text field"))?
-                    .to_string();
-                check_text(&text, &origin)?;
+                    .ok_or_else(|| Error::data(origin(), "no \"source\" text field"))?;
+                check_text(text, &origin)?;
                 let mut labels = Vec::new();
                 for attr in &spec.attribute_names {
-                    labels.extend(manifest_labels(&value, attr, opts.labels, &origin)?);
+                    labels.extend(manifest_labels(&value, attr, opts.labels, &origin())?);
                 }
-                labels.sort();
-                labels.dedup();
                 if labels.is_empty() {
                     return Err(Error::data(
-                        &origin,
+                        origin(),
                         format!(
                             "none of the attributes {:?} is present",
                             spec.attribute_names
                         ),
                     ));
                 }
-                set.docs.push(LabeledDoc {
-                    text,
-                    labels,
-                    origin,
-                });
+                set.push(text, labels.iter().map(String::as_str), row);
             }
         }
     }
@@ -457,10 +562,11 @@ mod tests {
         let p = d.path().join("t.csv");
         fs::write(&p, "A|B,\"x, y\"\nB,z\n").unwrap();
         let set = read(p.to_str().unwrap(), &opts(MANY), &mut Sha256::new()).unwrap();
-        assert_eq!(set.docs[0].labels, ["A", "B"]);
-        assert_eq!(set.docs[0].text, "x, y");
+        assert_eq!(set.labels(0).collect::<Vec<_>>(), ["A", "B"]);
+        assert_eq!(set.text(0), "x, y");
+        assert_eq!(set.origin(1), format!("{}:2", p.display()));
         let set = read(p.to_str().unwrap(), &opts(ONE), &mut Sha256::new()).unwrap();
-        assert_eq!(set.docs[0].labels, ["A|B"]);
+        assert_eq!(set.labels(0).collect::<Vec<_>>(), ["A|B"]);
 
         fs::write(&p, "a,ok\nb,one,two\n").unwrap();
         let e = read(p.to_str().unwrap(), &opts(ONE), &mut Sha256::new()).unwrap_err();
@@ -485,7 +591,7 @@ mod tests {
         let mut lossy = opts(ONE);
         lossy.utf8 = Utf8Policy::Lossy;
         let set = read(p.to_str().unwrap(), &lossy, &mut Sha256::new()).unwrap();
-        assert_eq!(set.docs[1].text, "bad \u{fffd} byte");
+        assert_eq!(set.text(1), "bad \u{fffd} byte");
     }
 
     #[test]
@@ -498,7 +604,7 @@ mod tests {
         let mut o = opts(ONE);
         o.format = DataFormat::LabelFolders;
         let set = read(d.path().join("c").to_str().unwrap(), &o, &mut Sha256::new()).unwrap();
-        let labels: Vec<_> = set.docs.iter().map(|d| d.labels[0].as_str()).collect();
+        let labels: Vec<_> = (0..set.len()).flat_map(|i| set.labels(i)).collect();
         assert_eq!(labels, ["ham", "spam"]);
 
         let m = d.path().join("m.jsonl");
@@ -516,11 +622,10 @@ mod tests {
             attribute_names: vec!["job".into()],
         }];
         let set = read_manifests(&specs, "TRAIN", &opts(MANY), &mut Sha256::new()).unwrap();
-        assert_eq!(set.docs[0].labels, ["action", "drama"]);
+        assert_eq!(set.labels(0).collect::<Vec<_>>(), ["action", "drama"]);
         assert!(
             read_manifests(&specs, "TEST", &opts(MANY), &mut Sha256::new())
                 .unwrap()
-                .docs
                 .is_empty()
         );
     }

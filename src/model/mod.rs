@@ -16,4 +16,4 @@ pub use classifier::{Classifier, ScoreScratch};
 pub use io::ModelFiles;
 pub use linear::{LinearModel, Mode};
 pub use record::ClassifierRecord;
-pub use train::{ClassWeight, SparseRows, Targets, TrainParams};
+pub use train::{ClassWeight, Design, Fitted, SparseRows, Targets, TfScale, TfStore, TrainParams};

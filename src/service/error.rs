@@ -97,7 +97,8 @@ pub fn member(param: Param) -> &'static str {
         | Param::FeatureKinds
         | Param::C
         | Param::MaxIter
-        | Param::Tolerance => "InputDataConfig",
+        | Param::Tolerance
+        | Param::MemoryBudget => "InputDataConfig",
     }
 }
 

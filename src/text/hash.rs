@@ -192,7 +192,7 @@ const NS_SHAPE: u64 = 0x27d4_eb2f_1656_67c5;
 
 /// `1 + ln(tf)`, from a table for the small counts that make up nearly all of them.
 #[inline]
-fn sublinear(tf: f32) -> f32 {
+pub(crate) fn sublinear(tf: f32) -> f32 {
     const TABLE: [f32; 9] = [
         0.0,
         1.0,

@@ -5,12 +5,13 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::Targets;
 use crate::rng::SplitMix64;
 
 /// The fold (0..k) of every document. Groups are placed largest first (ties in a seeded
 /// order) into the fold holding the fewest documents of the group's main label so far, then the
 /// fewest documents overall.
-pub fn grouped_folds(groups: &[usize], targets: &[Vec<u32>], k: usize, seed: u64) -> Vec<usize> {
+pub fn grouped_folds(groups: &[usize], targets: &Targets, k: usize, seed: u64) -> Vec<usize> {
     assert_eq!(groups.len(), targets.len());
     let k = k.max(1);
     let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -21,11 +22,7 @@ pub fn grouped_folds(groups: &[usize], targets: &[Vec<u32>], k: usize, seed: u64
     SplitMix64(seed).shuffle(&mut order);
     order.sort_by_key(|m| std::cmp::Reverse(m.len()));
 
-    let n_labels = targets
-        .iter()
-        .flat_map(|t| t.iter().copied())
-        .max()
-        .map_or(1, |m| m as usize + 1);
+    let n_labels = targets.n_labels.max(1);
     let mut per_label = vec![vec![0usize; n_labels]; k];
     let mut total = vec![0usize; k];
     let mut fold = vec![0usize; groups.len()];
@@ -33,7 +30,7 @@ pub fn grouped_folds(groups: &[usize], targets: &[Vec<u32>], k: usize, seed: u64
     for m in order {
         counts.iter_mut().for_each(|c| *c = 0);
         for &i in &m {
-            if let Some(&l) = targets[i].first() {
+            if let Some(&l) = targets.get(i).first() {
                 counts[l as usize] += 1;
             }
         }
@@ -55,16 +52,30 @@ pub fn grouped_folds(groups: &[usize], targets: &[Vec<u32>], k: usize, seed: u64
 /// Rows for fitting and testing when `fraction` of the documents is held out, groups kept whole.
 pub fn grouped_holdout(
     groups: &[usize],
-    targets: &[Vec<u32>],
+    targets: &Targets,
     fraction: f64,
     seed: u64,
-) -> (Vec<usize>, Vec<usize>) {
+) -> (Vec<u32>, Vec<u32>) {
+    let all = 0..groups.len() as u32;
     if fraction <= 0.0 {
-        return ((0..groups.len()).collect(), Vec::new());
+        return (all.collect(), Vec::new());
     }
     let k = (1.0 / fraction).round().max(2.0) as usize;
     let fold = grouped_folds(groups, targets, k, seed);
-    (0..groups.len()).partition(|&i| fold[i] != 0)
+    all.partition(|&i| fold[i as usize] != 0)
+}
+
+/// About `size` of the documents, whole groups only, each label in its share: the first of the
+/// grouped folds that cut the documents into parts of about `size`. All of them when there are
+/// no more than `size`.
+pub fn grouped_sample(groups: &[usize], targets: &Targets, size: usize, seed: u64) -> Vec<u32> {
+    let n = groups.len();
+    if n <= size {
+        return (0..n as u32).collect();
+    }
+    let k = n.div_ceil(size.max(1));
+    let fold = grouped_folds(groups, targets, k, seed);
+    (0..n as u32).filter(|&i| fold[i as usize] == 0).collect()
 }
 
 #[cfg(test)]
@@ -75,7 +86,7 @@ mod tests {
     #[test]
     fn labels_are_spread_over_folds() {
         let groups: Vec<usize> = (0..100).collect();
-        let targets: Vec<Vec<u32>> = (0..100).map(|i| vec![u32::from(i < 10)]).collect();
+        let targets = Targets::from_rows(2, (0..100).map(|i| [u32::from(i < 10)]));
         let fold = grouped_folds(&groups, &targets, 5, 7);
         for f in 0..5 {
             let rare = (0..100).filter(|&i| fold[i] == f && i < 10).count();
@@ -87,18 +98,25 @@ mod tests {
     #[test]
     fn holdout_is_a_tenth_and_seeded() {
         let groups: Vec<usize> = (0..200).map(|i| i / 2 * 2).collect();
-        let targets: Vec<Vec<u32>> = (0..200).map(|i| vec![(i % 3) as u32]).collect();
+        let targets = Targets::from_rows(3, (0..200).map(|i| [(i % 3) as u32]));
         let (train, test) = grouped_holdout(&groups, &targets, 0.1, 1);
         assert!((16..=24).contains(&test.len()), "{}", test.len());
         assert_eq!(train.len() + test.len(), 200);
         assert_eq!(grouped_holdout(&groups, &targets, 0.1, 1).1, test);
-        assert!(test.iter().all(|&i| test.contains(&groups[i])));
+        assert!(test
+            .iter()
+            .all(|&i| test.contains(&(groups[i as usize] as u32))));
+        let sample = grouped_sample(&groups, &targets, 50, 1);
+        assert!((40..=60).contains(&sample.len()), "{}", sample.len());
+        assert!(sample
+            .iter()
+            .all(|&i| sample.contains(&(groups[i as usize] as u32))));
     }
 
     proptest! {
         #[test]
         fn groups_are_never_split(groups in proptest::collection::vec(0usize..40, 1..200), k in 2usize..8, seed: u64) {
-            let targets: Vec<Vec<u32>> = groups.iter().map(|&g| vec![(g % 3) as u32]).collect();
+            let targets = Targets::from_rows(3, groups.iter().map(|&g| [(g % 3) as u32]));
             let fold = grouped_folds(&groups, &targets, k, seed);
             for i in 0..groups.len() {
                 for j in 0..groups.len() {

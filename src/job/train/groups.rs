@@ -14,7 +14,10 @@ use crate::text::hash::hash_bytes;
 
 /// MinHash signature length, and how it is cut into LSH bands. 16 bands of 4 make documents
 /// whose shingle sets overlap by half (Jaccard 0.5) candidates with probability 0.65, and by
-/// 0.8 with probability 1.0; candidates are then confirmed on the whole signature.
+/// 0.8 with probability 1.0; candidates are then confirmed on the whole signature. Each entry
+/// keeps 16 bits of its minimum hash (b-bit MinHash): unrelated entries agree once in 65,536,
+/// which moves estimated similarities by a thousandth, and a million documents' signatures take
+/// 128 MB instead of 512.
 const SIGNATURE: usize = 64;
 const BAND_ROWS: usize = 4;
 /// Share of equal signature entries (the estimated Jaccard similarity) that makes two
@@ -47,103 +50,130 @@ pub struct Groups {
     pub counts: GroupCounts,
 }
 
-/// What grouping keeps of one document: its exact key and MinHash signature.
-pub struct Fingerprint {
-    exact: u64,
-    signature: Option<[u64; SIGNATURE]>,
-    thread: Option<u64>,
+/// What grouping keeps of many documents: each one's exact key, thread and MinHash signature,
+/// the signatures in one block (`SIGNATURE` entries per document).
+#[derive(Debug, Default)]
+pub struct Fingerprints {
+    exact: Vec<u64>,
+    thread: Vec<Option<u64>>,
+    /// Whether the document has words (and so a signature).
+    signed: Vec<bool>,
+    signatures: Vec<u16>,
 }
 
-impl Fingerprint {
-    pub fn of(text: &str) -> Self {
-        let words = words(text);
-        let mut joined = Vec::with_capacity(text.len());
-        for w in &words {
-            joined.extend_from_slice(w.as_bytes());
-            joined.push(b' ');
+impl Fingerprints {
+    /// Fingerprints of `n` documents, `text(i)` giving document `i` (in parallel, in order).
+    pub fn of_all<'a, T>(n: usize, text: T) -> Self
+    where
+        T: Fn(usize) -> &'a str + Sync,
+    {
+        let per_doc: Vec<(u64, Option<u64>, Option<[u16; SIGNATURE]>)> = (0..n)
+            .into_par_iter()
+            .map_init(Words::default, |words, i| {
+                let t = text(i);
+                words.read(t);
+                (
+                    hash_bytes(0x5eed_0001, &words.joined),
+                    subject(t).map(|s| hash_bytes(0x5eed_0002, s.as_bytes())),
+                    words.signature(),
+                )
+            })
+            .collect();
+        let mut out = Fingerprints {
+            exact: Vec::with_capacity(n),
+            thread: Vec::with_capacity(n),
+            signed: Vec::with_capacity(n),
+            signatures: Vec::with_capacity(n * SIGNATURE),
+        };
+        for (exact, thread, sig) in per_doc {
+            out.exact.push(exact);
+            out.thread.push(thread);
+            out.signed.push(sig.is_some());
+            out.signatures
+                .extend_from_slice(&sig.unwrap_or([0; SIGNATURE]));
         }
-        Fingerprint {
-            exact: hash_bytes(0x5eed_0001, &joined),
-            signature: signature(&words),
-            thread: subject(text).map(|s| hash_bytes(0x5eed_0002, s.as_bytes())),
-        }
+        out
     }
 
-    /// Estimated Jaccard similarity of two documents' shingle sets.
-    fn similarity(&self, other: &Fingerprint) -> f64 {
-        match (&self.signature, &other.signature) {
+    pub fn len(&self) -> usize {
+        self.exact.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.exact.is_empty()
+    }
+
+    fn signature(&self, i: usize) -> Option<&[u16]> {
+        self.signed[i].then(|| &self.signatures[i * SIGNATURE..(i + 1) * SIGNATURE])
+    }
+
+    /// Estimated Jaccard similarity of documents `i` of `self` and `j` of `other`.
+    fn similarity(&self, i: usize, other: &Fingerprints, j: usize) -> f64 {
+        match (self.signature(i), other.signature(j)) {
             (Some(a), Some(b)) => {
                 a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / SIGNATURE as f64
             }
             _ => 0.0,
         }
     }
+
+    /// `(band key, document)` of every signed document for band `b`, sorted.
+    fn band(&self, b: usize) -> Vec<(u64, u32)> {
+        let mut keys: Vec<(u64, u32)> = (0..self.len())
+            .into_par_iter()
+            .filter_map(|i| self.signature(i).map(|s| (band_key(s, b), i as u32)))
+            .collect();
+        keys.par_sort_unstable();
+        keys
+    }
 }
 
 /// Groups `texts` (deterministically: the same texts give the same groups in any thread count).
 pub fn group<S: AsRef<str> + Sync>(texts: &[S]) -> Groups {
-    let prints: Vec<Fingerprint> = texts
-        .par_iter()
-        .map(|t| Fingerprint::of(t.as_ref()))
-        .collect();
-    group_prints(&prints)
+    group_prints(&Fingerprints::of_all(texts.len(), |i| texts[i].as_ref()))
 }
 
-pub fn group_prints(prints: &[Fingerprint]) -> Groups {
+/// Groups documents by their fingerprints: exact duplicates, then near duplicates (documents
+/// sharing a band of their signatures with a band's first document, confirmed on the whole
+/// signature), then threads. Every match joins the later document to the earlier one's group, so
+/// the groups are the same whatever order the matches are found in.
+pub fn group_prints(prints: &Fingerprints) -> Groups {
     let n = prints.len();
     let mut sets = DisjointSets::new(n);
     let mut counts = GroupCounts {
         documents: n,
         ..GroupCounts::default()
     };
-
-    let mut first_exact: HashMap<u64, usize> = HashMap::with_capacity(n);
-    for (i, p) in prints.iter().enumerate() {
-        match first_exact.get(&p.exact) {
-            Some(&j) => {
+    for (first, i) in first_of_equal(&prints.exact) {
+        sets.union(first, i);
+        counts.exact_duplicates += 1;
+    }
+    for b in 0..SIGNATURE / BAND_ROWS {
+        let keys = prints.band(b);
+        let mut run = 0;
+        for k in 1..keys.len() {
+            if keys[k].0 != keys[run].0 {
+                run = k;
+                continue;
+            }
+            let (j, i) = (keys[run].1 as usize, keys[k].1 as usize);
+            if sets.find(i) != sets.find(j) && prints.similarity(i, prints, j) >= NEAR_JACCARD {
                 sets.union(j, i);
-                counts.exact_duplicates += 1;
-            }
-            None => {
-                first_exact.insert(p.exact, i);
+                counts.near_duplicates += 1;
             }
         }
     }
-
-    let mut bands: HashMap<(usize, u64), usize> = HashMap::with_capacity(n * 2);
-    for (i, p) in prints.iter().enumerate() {
-        let Some(sig) = &p.signature else { continue };
-        for (b, rows) in sig.chunks_exact(BAND_ROWS).enumerate() {
-            let key = rows
-                .iter()
-                .fold(b as u64, |h, &r| hash_bytes(h, &r.to_le_bytes()));
-            match bands.get(&(b, key)) {
-                Some(&j) => {
-                    if sets.find(i) != sets.find(j) && p.similarity(&prints[j]) >= NEAR_JACCARD {
-                        sets.union(j, i);
-                        counts.near_duplicates += 1;
-                    }
-                }
-                None => {
-                    bands.insert((b, key), i);
-                }
-            }
-        }
-    }
-
-    let mut first_thread: HashMap<u64, usize> = HashMap::new();
-    for (i, p) in prints.iter().enumerate() {
-        let Some(t) = p.thread else { continue };
-        match first_thread.get(&t) {
-            Some(&j) => {
-                if sets.find(i) != sets.find(j) {
-                    sets.union(j, i);
-                    counts.thread_members += 1;
-                }
-            }
-            None => {
-                first_thread.insert(t, i);
-            }
+    let mut keyed: Vec<(u64, usize)> = prints
+        .thread
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| t.map(|t| (t, i)))
+        .collect();
+    keyed.sort_unstable();
+    for (j, i) in first_of_runs(&keyed) {
+        if sets.find(i) != sets.find(j) {
+            sets.union(j, i);
+            counts.thread_members += 1;
         }
     }
 
@@ -157,6 +187,28 @@ pub fn group_prints(prints: &[Fingerprint]) -> Groups {
     Groups { of, counts }
 }
 
+/// `(first, later)` for every document whose key an earlier document has.
+fn first_of_equal(keys: &[u64]) -> Vec<(usize, usize)> {
+    let mut keyed: Vec<(u64, usize)> = keys.iter().copied().zip(0..).collect();
+    keyed.par_sort_unstable();
+    first_of_runs(&keyed)
+}
+
+/// In `(key, index)` pairs sorted by key then index: `(first index, index)` of every later
+/// member of a run of equal keys.
+fn first_of_runs(keyed: &[(u64, usize)]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut run = 0;
+    for k in 1..keyed.len() {
+        if keyed[k].0 != keyed[run].0 {
+            run = k;
+        } else {
+            out.push((keyed[run].1, keyed[k].1));
+        }
+    }
+    out
+}
+
 /// How many of `test` duplicate (exactly or nearly) a document of `train`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -168,29 +220,28 @@ pub struct Overlap {
 
 /// Counts test documents that repeat training documents (a `TestS3Uri` drawn from the same
 /// pool as the training data makes the evaluation look better than new documents will).
-pub fn overlap(train: &[Fingerprint], test: &[Fingerprint]) -> Overlap {
-    let exact: std::collections::HashSet<u64> = train.iter().map(|p| p.exact).collect();
-    let mut bands: HashMap<(usize, u64), Vec<usize>> = HashMap::new();
-    for (i, p) in train.iter().enumerate() {
-        let Some(sig) = &p.signature else { continue };
-        for (b, key) in band_keys(sig) {
-            bands.entry((b, key)).or_default().push(i);
-        }
-    }
+pub fn overlap(train: &Fingerprints, test: &Fingerprints) -> Overlap {
+    let exact: std::collections::HashSet<u64> = train.exact.iter().copied().collect();
+    let bands: Vec<Vec<(u64, u32)>> = (0..SIGNATURE / BAND_ROWS).map(|b| train.band(b)).collect();
     let mut out = Overlap {
         test_documents: test.len(),
         ..Overlap::default()
     };
-    for p in test {
-        if exact.contains(&p.exact) {
+    for p in 0..test.len() {
+        if exact.contains(&test.exact[p]) {
             out.exact_duplicates_of_training += 1;
             continue;
         }
-        let Some(sig) = &p.signature else { continue };
-        let near = band_keys(sig).any(|(b, key)| {
-            bands
-                .get(&(b, key))
-                .is_some_and(|c| c.iter().any(|&j| p.similarity(&train[j]) >= NEAR_JACCARD))
+        let Some(sig) = test.signature(p) else {
+            continue;
+        };
+        let near = bands.iter().enumerate().any(|(b, keys)| {
+            let key = band_key(sig, b);
+            let from = keys.partition_point(|&(k, _)| k < key);
+            keys[from..]
+                .iter()
+                .take_while(|&&(k, _)| k == key)
+                .any(|&(_, j)| test.similarity(p, train, j as usize) >= NEAR_JACCARD)
         });
         if near {
             out.near_duplicates_of_training += 1;
@@ -199,52 +250,64 @@ pub fn overlap(train: &[Fingerprint], test: &[Fingerprint]) -> Overlap {
     out
 }
 
-fn band_keys(sig: &[u64; SIGNATURE]) -> impl Iterator<Item = (usize, u64)> + '_ {
-    sig.chunks_exact(BAND_ROWS).enumerate().map(|(b, rows)| {
-        (
-            b,
-            rows.iter()
-                .fold(b as u64, |h, &r| hash_bytes(h, &r.to_le_bytes())),
-        )
-    })
+fn band_key(sig: &[u16], b: usize) -> u64 {
+    sig[b * BAND_ROWS..(b + 1) * BAND_ROWS]
+        .iter()
+        .fold(0u64, |k, &r| (k << 16) | u64::from(r))
 }
 
-/// Lower-cased alphanumeric words; digits become `0` so that messages differing only in a
-/// phone number or an amount count as the same words.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            w.chars()
-                .flat_map(char::to_lowercase)
-                .map(|c| if c.is_ascii_digit() { '0' } else { c })
-                .collect()
-        })
-        .collect()
+/// A document's lower-cased alphanumeric words, each followed by a space, in one buffer (digits
+/// become `0`, so messages differing only in a phone number or an amount count as the same
+/// words), and where each word ends: a run of words is one slice of the buffer.
+#[derive(Default)]
+struct Words {
+    joined: Vec<u8>,
+    ends: Vec<usize>,
 }
 
-/// MinHash of the document's word 3-shingles (a shorter document is one shingle).
-fn signature(words: &[String]) -> Option<[u64; SIGNATURE]> {
-    if words.is_empty() {
-        return None;
-    }
-    let mut sig = [u64::MAX; SIGNATURE];
-    let mut buf = Vec::new();
-    for shingle in words.windows(SHINGLE_WORDS.min(words.len())) {
-        buf.clear();
-        for w in shingle {
-            buf.extend_from_slice(w.as_bytes());
-            buf.push(b' ');
+impl Words {
+    fn read(&mut self, text: &str) {
+        self.joined.clear();
+        self.ends.clear();
+        let mut utf8 = [0u8; 4];
+        for w in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            for c in w.chars().flat_map(char::to_lowercase) {
+                let c = if c.is_ascii_digit() { '0' } else { c };
+                self.joined
+                    .extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+            }
+            self.joined.push(b' ');
+            self.ends.push(self.joined.len());
         }
-        let h = hash_bytes(0x5eed_0003, &buf);
-        for (k, slot) in sig.iter_mut().enumerate() {
-            let v = mix(h ^ PERMUTATIONS[k]);
-            if v < *slot {
-                *slot = v;
+    }
+
+    /// MinHash of the word 3-shingles (a shorter document is one shingle), each entry the top
+    /// 16 bits of its minimum.
+    fn signature(&self) -> Option<[u16; SIGNATURE]> {
+        let n = self.ends.len();
+        if n == 0 {
+            return None;
+        }
+        let width = SHINGLE_WORDS.min(n);
+        let mut sig = [u64::MAX; SIGNATURE];
+        for first in 0..=n - width {
+            let start = if first == 0 { 0 } else { self.ends[first - 1] };
+            let h = hash_bytes(
+                0x5eed_0003,
+                &self.joined[start..self.ends[first + width - 1]],
+            );
+            for (k, slot) in sig.iter_mut().enumerate() {
+                let v = mix(h ^ PERMUTATIONS[k]);
+                if v < *slot {
+                    *slot = v;
+                }
             }
         }
+        Some(sig.map(|v| (v >> 48) as u16))
     }
-    Some(sig)
 }
 
 #[inline]
@@ -387,14 +450,10 @@ mod tests {
 
     #[test]
     fn overlap_counts_test_documents_seen_in_training() {
-        let train: Vec<Fingerprint> = ["one two three four five six", "seven eight nine ten"]
-            .iter()
-            .map(|t| Fingerprint::of(t))
-            .collect();
-        let test: Vec<Fingerprint> = ["ONE two three, four five six", "completely new words here"]
-            .iter()
-            .map(|t| Fingerprint::of(t))
-            .collect();
+        let train = ["one two three four five six", "seven eight nine ten"];
+        let train = Fingerprints::of_all(2, |i| train[i]);
+        let test = ["ONE two three, four five six", "completely new words here"];
+        let test = Fingerprints::of_all(2, |i| test[i]);
         let o = overlap(&train, &test);
         assert_eq!(o.exact_duplicates_of_training, 1);
         assert_eq!(o.near_duplicates_of_training, 0);

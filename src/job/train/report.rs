@@ -91,7 +91,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
     let predicted: Vec<Vec<u32>> = ev
         .probabilities
         .iter()
-        .map(|p| super::decide(input.mode, p))
+        .map(|p| super::fit::decide(input.mode, p))
         .collect();
     let m = &ev.metadata.evaluation_metrics;
     let per_label = metrics::per_label(input.labels, &ev.truth, &predicted);

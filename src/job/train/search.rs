@@ -4,21 +4,28 @@
 //! stages (features first, then the regularisation, then the class weights, each stage starting
 //! from the best so far), and the winner is refitted on all the data. Flags fix their setting in
 //! every candidate. Candidates that differ from the previous one only in C or class weights
-//! start their fold fits from its fold models (a quarter of the time on 20news). Everything is
-//! recorded in `model.json` under `Search`.
+//! start their fold fits from its fold models. Everything is recorded in `model.json` under
+//! `Search`.
+//!
+//! Ranking candidates does not need every row of a large corpus: above `SEARCH_ROWS` training
+//! documents the stages run on a grouped sample of that size, and the best few candidates are
+//! then scored again on a sample four times larger (a learning-curve check: the winner there
+//! wins), so the search's cost stops growing with the corpus while the final fit uses it all.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{out_of_fold, term_frequencies, Prepared, TrainProgress};
+use super::budget::{self, Estimate};
+use super::cross_validate::out_of_fold;
+use super::data::Corpus;
+use super::fit;
+use super::folds::{grouped_folds, grouped_sample};
+use super::store::{tf_key, vectorize};
+use super::{TrainConfig, TrainProgress};
 use crate::error::Result;
-use crate::input::labeled::LabeledDoc;
 use crate::model::metrics;
-use crate::model::train::lbfgs::LbfgsParams;
-use crate::model::{ClassWeight, LinearModel, Mode, TrainParams};
+use crate::model::{ClassWeight, LinearModel, Mode, Targets, TfStore, TrainParams};
 use crate::text::FeatureSpec;
 
 /// Settings fixed by the user (tuning flags); `None` leaves the setting to the search.
@@ -79,8 +86,6 @@ pub struct SearchSettings {
     /// Wall time the search may take: a candidate predicted (from those scored before it) to
     /// run past it is skipped, and the best so far wins.
     pub budget: Duration,
-    /// Largest estimated optimiser memory a candidate may need.
-    pub memory_budget_bytes: u64,
 }
 
 impl Default for SearchSettings {
@@ -88,7 +93,6 @@ impl Default for SearchSettings {
         SearchSettings {
             folds: 3,
             budget: Duration::from_secs(40),
-            memory_budget_bytes: 640 << 20,
         }
     }
 }
@@ -154,6 +158,26 @@ pub struct CandidateScore {
     /// Why the candidate was not scored (time or memory budget).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// Documents it was scored on, when a sample of the training documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<usize>,
+}
+
+impl CandidateScore {
+    /// The record of `cand` before it is scored (or skipped), scored on `documents` when a sample.
+    fn unscored(cand: &Candidate, documents: Option<usize>) -> Self {
+        CandidateScore {
+            setting: cand.describe(),
+            features: cand.features.clone(),
+            c: cand.params.c,
+            class_weight: cand.params.class_weight,
+            score: None,
+            macro_f1: None,
+            seconds: 0.0,
+            skipped: None,
+            documents,
+        }
+    }
 }
 
 /// What the search did, for `model.json` and the report.
@@ -161,6 +185,10 @@ pub struct CandidateScore {
 #[serde(rename_all = "PascalCase")]
 pub struct SearchRecord {
     pub folds: usize,
+    /// Training documents the stages scored candidates on, when a sample (the best few were
+    /// scored again on a larger one, recorded with their `Documents`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<usize>,
     pub candidates: Vec<CandidateScore>,
     /// Index into `candidates` of the setting chosen.
     pub chosen: usize,
@@ -205,71 +233,109 @@ const MIN_GAIN: f64 = 0.0005;
 /// 1.7x faster on 20news, rankings unchanged.
 const SEARCH_TOLERANCE: f64 = 1e-4;
 
-/// The training documents the search scores candidates on.
+/// Training documents above which the stages run on a grouped sample of this many.
+pub const SEARCH_ROWS: usize = 25_000;
+/// How much larger the sample the best candidates are scored again on is.
+const CONFIRM_FACTOR: usize = 4;
+/// How many of the best candidates are scored again.
+const CONFIRM_TOP: usize = 3;
+/// Passes a fit from zero is expected to take before one has been seen (C=100: 40 on SMS,
+/// 150-200 on 20news).
+const COLD_PASSES: usize = 150;
+
+/// The training documents the search may use.
 pub struct Data<'a> {
-    pub docs: &'a [LabeledDoc],
-    pub targets: &'a [Vec<u32>],
-    pub labels: &'a [String],
-    /// Fold of every document (`folds::grouped_folds`).
-    pub fold_of: &'a [usize],
+    pub corpus: &'a Corpus,
+    /// Corpus rows to search on (a fold's training rows, or every training row).
+    pub rows: &'a [u32],
+    /// The duplicate group of every training row of the corpus.
+    pub groups: &'a [usize],
+}
+
+/// One sample of the search's rows, vectorized one feature family at a time.
+struct Sample {
+    /// Corpus rows; store row `k` is `rows[k]`.
+    rows: Vec<u32>,
+    targets: Targets,
+    fold_of: Vec<usize>,
+    store: Option<(FeatureSpec, TfStore)>,
+}
+
+impl Sample {
+    fn new(data: &Data, size: usize, config: &TrainConfig, folds: usize) -> Sample {
+        let groups: Vec<usize> = data.rows.iter().map(|&i| data.groups[i as usize]).collect();
+        let targets = data.corpus.targets.subset(data.rows);
+        let picked = grouped_sample(&groups, &targets, size, config.seed);
+        let rows: Vec<u32> = picked.iter().map(|&k| data.rows[k as usize]).collect();
+        let groups: Vec<usize> = picked.iter().map(|&k| groups[k as usize]).collect();
+        let targets = targets.subset(&picked);
+        let fold_of = grouped_folds(&groups, &targets, folds, config.seed);
+        Sample {
+            rows,
+            targets,
+            fold_of,
+            store: None,
+        }
+    }
+
+    /// Vectorizes the sample under `spec` unless its store already has that family's counts
+    /// (one family's at a time).
+    fn vectorize(&mut self, corpus: &Corpus, spec: &FeatureSpec) -> Result<()> {
+        let key = tf_key(spec);
+        if self.store.as_ref().map(|(k, _)| k) != Some(&key) {
+            self.store = None;
+            self.store = Some((key.clone(), vectorize(&key, corpus, &self.rows)?));
+        }
+        Ok(())
+    }
+
+    fn store(&self) -> &TfStore {
+        &self.store.as_ref().expect("vectorized first").1
+    }
 }
 
 /// Scores candidates, remembering every one, within the time and memory budgets.
 struct Scorer<'a, 'p> {
     data: &'a Data<'a>,
+    config: &'a TrainConfig,
     settings: &'a SearchSettings,
     mode: Mode,
     started: Instant,
+    sample: Sample,
+    /// Whether `sample` is less than all the search's rows.
+    sampled: bool,
     scored: Vec<(Candidate, CandidateScore)>,
-    tf_cache: Option<(FeatureSpec, Prepared)>,
     /// The last scored candidate's fold models: the next candidate with the same features (a
     /// neighbouring C, the other class weights) starts its fits there, in a fraction of the
     /// iterations.
     warm: Option<(FeatureSpec, Vec<LinearModel>)>,
     /// A fold model of the best candidate so far: the evaluation's fit starts there.
     best_model: Option<LinearModel>,
-    /// Longest time a candidate took from cold (a new feature family) and from a warm start.
-    cold_seconds: f64,
+    /// Most passes one fold's fit took from cold (a new feature family), and the longest time a
+    /// warm-started candidate took.
+    cold_passes: usize,
     warm_seconds: f64,
+    /// Seconds of one pass over the sample's first fold, per feature family probed.
+    pass_seconds: Vec<(FeatureSpec, f64)>,
     progress: &'p mut dyn FnMut(TrainProgress),
     best_index: Option<usize>,
 }
 
 impl Scorer<'_, '_> {
-    /// The candidate's score (`None` when it was skipped); each candidate is scored once.
+    /// The candidate's score (`None` when it was skipped); each candidate is scored once per
+    /// sample.
     fn score(&mut self, cand: Candidate, force: bool) -> Result<Option<f64>> {
-        if let Some((_, r)) = self.scored.iter().find(|(c, _)| *c == cand) {
+        let documents = self.sampled.then_some(self.sample.rows.len());
+        if let Some((_, r)) = self
+            .scored
+            .iter()
+            .find(|(c, r)| *c == cand && r.documents == documents)
+        {
             return Ok(r.score);
         }
-        let Data {
-            docs,
-            targets,
-            labels,
-            fold_of,
-        } = *self.data;
-        let mut record = CandidateScore {
-            setting: cand.describe(),
-            features: cand.features.clone(),
-            c: cand.params.c,
-            class_weight: cand.params.class_weight,
-            score: None,
-            macro_f1: None,
-            seconds: 0.0,
-            skipped: None,
-        };
-        let memory = optimiser_bytes(&cand, docs, labels.len(), self.mode);
-        if !force && memory > self.settings.memory_budget_bytes {
-            record.skipped = Some(format!(
-                "needs about {} MB for the optimiser, over the {} MB budget",
-                memory >> 20,
-                self.settings.memory_budget_bytes >> 20
-            ));
-        } else if !force && self.started.elapsed() + self.predicted(&cand) > self.settings.budget {
-            record.skipped = Some(format!(
-                "about {:.0} s more would overrun the search's {} s budget",
-                self.predicted(&cand).as_secs_f64(),
-                self.settings.budget.as_secs()
-            ));
+        let mut record = CandidateScore::unscored(&cand, documents);
+        if !force {
+            record.skipped = self.over_budget(&cand)?;
         }
         if let Some(why) = &record.skipped {
             (self.progress)(TrainProgress::Line(format!(
@@ -280,20 +346,9 @@ impl Scorer<'_, '_> {
             return Ok(None);
         }
         let t = Instant::now();
-        let key = tf_key(&cand.features);
-        if self.tf_cache.as_ref().map(|(k, _)| k) != Some(&key) {
-            drop(self.tf_cache.take()); // one family's vectors at a time
-            let tf = term_frequencies(&key, docs)?;
-            self.tf_cache = Some((
-                key,
-                Prepared {
-                    labels: labels.to_vec(),
-                    tf,
-                    targets: targets.to_vec(),
-                },
-            ));
-        }
-        let prepared = &self.tf_cache.as_ref().expect("vectorized above").1;
+        let labels = &self.data.corpus.labels;
+        self.sample.vectorize(self.data.corpus, &cand.features)?;
+        let store = self.sample.store();
         let params = TrainParams {
             tolerance: cand.params.tolerance.max(SEARCH_TOLERANCE),
             ..cand.params.clone()
@@ -304,28 +359,33 @@ impl Scorer<'_, '_> {
         let oof = out_of_fold(
             &cand.features,
             &params,
-            prepared,
-            fold_of,
+            &fit::Data {
+                store,
+                targets: &self.sample.targets,
+                labels,
+            },
+            &self.sample.fold_of,
             self.settings.folds,
             warm.as_ref().map(|(_, models)| models.as_slice()),
             &mut |event| progress(event.as_status_of(&context)),
         )?;
         let warmed = warm.is_some();
         drop(warm);
+        if !warmed {
+            self.cold_passes = self.cold_passes.max(oof.most_passes);
+        }
         self.warm = Some((cand.features.clone(), oof.models));
-        let (m, _) = metrics::evaluate(self.mode, labels, targets, &oof.predicted);
+        let truth = self.sample.targets.to_vecs();
+        let (m, _) = metrics::evaluate(self.mode, labels, &truth, &oof.predicted);
         let score = score_of(self.mode, &m);
         record.score = Some(score);
         record.macro_f1 = Some(m.f1_score);
         record.seconds = t.elapsed().as_secs_f64();
-        let longest = if warmed {
-            &mut self.warm_seconds
-        } else {
-            &mut self.cold_seconds
-        };
-        *longest = longest.max(record.seconds);
+        if warmed {
+            self.warm_seconds = self.warm_seconds.max(record.seconds);
+        }
         (self.progress)(TrainProgress::Line(format!(
-            "search: {}: {} {:.4}, macro F1 {:.4} ({:.1} s)",
+            "search: {}: {} {:.4}, macro F1 {:.4} ({:.1} s{})",
             record.setting,
             match self.mode {
                 Mode::MultiClass => "accuracy",
@@ -333,41 +393,129 @@ impl Scorer<'_, '_> {
             },
             score,
             m.f1_score,
-            record.seconds
+            record.seconds,
+            match documents {
+                Some(n) => format!(", {n} documents"),
+                None => String::new(),
+            }
         )));
         self.scored.push((cand, record));
         Ok(Some(score))
     }
 
-    /// How long `cand` will take, from the candidates scored so far: a warm start like the
-    /// longest warm one (a third of a cold one before any), a new feature space like the
-    /// longest cold one, scaled by its size.
-    fn predicted(&self, cand: &Candidate) -> Duration {
+    /// Why `cand` must be skipped, if it must: its final fit on every row would not fit the
+    /// memory budget, or scoring it would overrun the search's time budget.
+    fn over_budget(&mut self, cand: &Candidate) -> Result<Option<String>> {
+        let estimate = self.final_fit_estimate(cand)?;
+        if estimate.peak() > self.config.memory.bytes {
+            return Ok(Some(format!(
+                "its final fit would need about {}, over the memory budget of {}",
+                budget::human_bytes(estimate.peak()),
+                budget::human_bytes(self.config.memory.bytes)
+            )));
+        }
+        let predicted = self.predicted(cand)?;
+        if self.started.elapsed() + predicted > self.settings.budget {
+            return Ok(Some(format!(
+                "about {:.0} s more would overrun the search's {} s budget",
+                predicted.as_secs_f64(),
+                self.settings.budget.as_secs()
+            )));
+        }
+        Ok(None)
+    }
+
+    /// The run's peak if `cand` wins: every row vectorized like the sample's, and the final fit.
+    fn final_fit_estimate(&mut self, cand: &Candidate) -> Result<Estimate> {
+        let corpus = self.data.corpus;
+        let n_labels = corpus.labels.len();
+        let rows = self.data.rows.len();
+        self.sample.vectorize(corpus, &cand.features)?;
+        let store = self.sample.store();
+        let scale = rows as f64 / store.n_rows().max(1) as f64;
+        // Vocabularies grow about as n^0.7; the hashed space caps them.
+        let columns = (store.n_cols() as f64 * scale.powf(0.7))
+            .min(cand.features.n_features() as f64) as usize;
+        let heads = self.mode.heads(n_labels);
+        let params = columns * heads + heads;
+        Ok(Estimate {
+            documents: corpus.len() as u64,
+            text_bytes: corpus.text_bytes() as u64,
+            store_bytes: (store.heap_bytes() as f64 * corpus.len() as f64
+                / store.n_rows().max(1) as f64) as u64,
+            fit_bytes: budget::fit_bytes(rows, params, heads)
+                + 8 * (cand.features.n_features() * heads) as u64,
+        })
+    }
+
+    /// How long `cand` will take: a warm start like the longest warm one so far; a cold one
+    /// (a new feature family) one measured pass over the sample's first fold times the most
+    /// passes a cold fit has taken (`COLD_PASSES` before any), for every fold.
+    fn predicted(&mut self, cand: &Candidate) -> Result<Duration> {
         let warm = self.warm.as_ref().is_some_and(|(f, _)| *f == cand.features);
-        let seconds = if warm {
-            if self.warm_seconds > 0.0 {
-                self.warm_seconds
-            } else {
-                self.cold_seconds / 3.0
-            }
+        if warm && self.warm_seconds > 0.0 {
+            return Ok(Duration::from_secs_f64(self.warm_seconds));
+        }
+        let pass = self.pass_seconds(cand)?;
+        let passes = if self.cold_passes > 0 {
+            self.cold_passes
         } else {
-            let log2 = self
-                .scored
-                .iter()
-                .filter(|(_, r)| r.score.is_some())
-                .map(|(c, _)| c.features.n_features_log2)
-                .max()
-                .unwrap_or(cand.features.n_features_log2);
-            // Time grows with the optimiser's vectors: about 1.4x per 4x more features (20news).
-            let growth = 1.4f64.powf((cand.features.n_features_log2 as f64 - log2 as f64) / 2.0);
-            self.cold_seconds * growth.max(1.0)
+            COLD_PASSES
         };
-        Duration::from_secs_f64(seconds)
+        let cold = pass * passes as f64 * self.settings.folds as f64;
+        Ok(Duration::from_secs_f64(if warm {
+            cold / 3.0
+        } else {
+            cold
+        }))
+    }
+
+    /// One pass of `cand`'s optimiser over the sample's first fold's training rows, timed once
+    /// per feature family and sample.
+    fn pass_seconds(&mut self, cand: &Candidate) -> Result<f64> {
+        if let Some((_, s)) = self.pass_seconds.iter().find(|(f, _)| *f == cand.features) {
+            return Ok(*s);
+        }
+        self.sample.vectorize(self.data.corpus, &cand.features)?;
+        let rows: Vec<u32> = (0..self.sample.fold_of.len() as u32)
+            .filter(|&i| self.sample.fold_of[i as usize] != 0)
+            .collect();
+        let seconds = fit::pass_seconds(
+            &cand.features,
+            &cand.params,
+            &fit::Data {
+                store: self.sample.store(),
+                targets: &self.sample.targets,
+                labels: &self.data.corpus.labels,
+            },
+            &rows,
+        )?;
+        self.pass_seconds.push((cand.features.clone(), seconds));
+        Ok(seconds)
     }
 
     fn best(&self) -> Option<(usize, f64)> {
         self.best_index
             .map(|i| (i, self.scored[i].1.score.expect("the best was scored")))
+    }
+
+    /// Proposes `cand` and keeps it when it beats the best by `MIN_GAIN` (the first always wins).
+    fn try_move(&mut self, cand: Candidate, force: bool) -> Result<bool> {
+        let Some(score) = self.score(cand, force)? else {
+            return Ok(false);
+        };
+        let wins = self.best().is_none_or(|(_, b)| score >= b + MIN_GAIN);
+        if wins {
+            self.best_index = Some(self.scored.len() - 1);
+            self.best_model = self.warm.as_ref().and_then(|(_, m)| m.first().cloned());
+        }
+        Ok(wins)
+    }
+
+    /// The current best candidate.
+    fn best_candidate(&self) -> Candidate {
+        let (b, _) = self.best().expect("a family was scored");
+        self.scored[b].0.clone()
     }
 }
 
@@ -381,44 +529,46 @@ pub struct Winner {
 }
 
 /// Runs the search and returns the winner with the record of every candidate.
-/// Stages: 1. feature family, 2. C, 3. class weights, 4. feature space, 5. label weighting.
+/// Stages: 1. feature family, 2. C, 3. class weights, 4. feature space, 5. label weighting;
+/// then, when the stages ran on a sample, the learning-curve check.
 pub fn search(
     data: &Data,
-    base: &TrainParams,
-    overrides: &Overrides,
+    config: &TrainConfig,
     settings: &SearchSettings,
     progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<Winner> {
+    let base = &config.params;
+    let overrides = &config.overrides;
     let mode = base.mode;
+    let sample = Sample::new(data, SEARCH_ROWS, config, settings.folds);
+    let sampled = sample.rows.len() < data.rows.len();
+    if sampled {
+        progress(TrainProgress::Line(format!(
+            "search: scoring candidates on a grouped sample of {} of the {} documents",
+            sample.rows.len(),
+            data.rows.len()
+        )));
+    }
     let mut s = Scorer {
         data,
+        config,
         settings,
         mode,
         started: Instant::now(),
+        sample,
+        sampled,
         scored: Vec::new(),
-        tf_cache: None,
         warm: None,
         best_model: None,
-        cold_seconds: 0.0,
+        cold_passes: 0,
         warm_seconds: 0.0,
+        pass_seconds: Vec::new(),
         progress,
         best_index: None,
     };
     let fix = |mut c: Candidate| {
         overrides.apply(&mut c.features, &mut c.params);
         c
-    };
-    // Proposes `cand` and keeps it when it beats the best by `MIN_GAIN` (the first always wins).
-    let try_move = |s: &mut Scorer, cand: Candidate, force: bool| -> Result<bool> {
-        let Some(score) = s.score(cand, force)? else {
-            return Ok(false);
-        };
-        let wins = s.best().is_none_or(|(_, b)| score >= b + MIN_GAIN);
-        if wins {
-            s.best_index = Some(s.scored.len() - 1);
-            s.best_model = s.warm.as_ref().and_then(|(_, m)| m.first().cloned());
-        }
-        Ok(wins)
     };
 
     // 1. Feature families, at the starting regularisation.
@@ -435,19 +585,13 @@ pub fn search(
             })
         })
         .collect();
-    for cand in &families {
-        try_move(&mut s, cand.clone(), false)?;
-    }
+    score_families(&mut s, &families)?;
     if s.best_index.is_none() {
-        // Every family was over the memory budget: train the smallest anyway, as a run with
-        // that setting given by flags would.
-        let smallest = families
-            .iter()
-            .min_by_key(|c| optimiser_bytes(c, data.docs, data.labels.len(), mode))
-            .expect("there are feature families")
-            .clone();
-        s.scored.retain(|(c, _)| *c != smallest);
-        try_move(&mut s, smallest, true)?;
+        // Every family was over a budget: train the first anyway, as a run with that setting
+        // given by flags would (the run's own memory check refuses it if it cannot fit).
+        let first = families[0].clone();
+        s.scored.retain(|(c, _)| *c != first);
+        s.try_move(first, true)?;
     }
 
     // 2. Regularisation: walk the ladder up from the start, or down if up does not help.
@@ -456,8 +600,7 @@ pub fn search(
         for step in [1isize, -1] {
             let mut moved = false;
             loop {
-                let (b, _) = s.best().expect("a family was scored");
-                let current = s.scored[b].0.clone();
+                let current = s.best_candidate();
                 let Some(i) = at(current.params.c) else { break };
                 let j = i as isize + step;
                 if j < 0 || j as usize >= C_LADDER.len() {
@@ -465,7 +608,7 @@ pub fn search(
                 }
                 let mut next = current;
                 next.params.c = C_LADDER[j as usize];
-                if !try_move(&mut s, fix(next), false)? {
+                if !s.try_move(fix(next), false)? {
                     break;
                 }
                 moved = true;
@@ -478,31 +621,32 @@ pub fn search(
 
     // 3. Class weights, 4. a larger feature space.
     if overrides.class_weight.is_none() {
-        let (b, _) = s.best().expect("a family was scored");
-        let mut next = s.scored[b].0.clone();
+        let mut next = s.best_candidate();
         next.params.class_weight = match next.params.class_weight {
             ClassWeight::Balanced => ClassWeight::None,
             ClassWeight::None => ClassWeight::Balanced,
         };
-        try_move(&mut s, fix(next), false)?;
+        s.try_move(fix(next), false)?;
     }
     if overrides.n_features_log2.is_none() {
-        let (b, _) = s.best().expect("a family was scored");
-        let mut next = s.scored[b].0.clone();
+        let mut next = s.best_candidate();
         if next.features.n_features_log2 < LARGE_FEATURES_LOG2 {
             next.features.n_features_log2 = LARGE_FEATURES_LOG2;
-            try_move(&mut s, fix(next), false)?;
+            s.try_move(fix(next), false)?;
         }
     }
 
     // 5. Label weighting of the features (NB-SVM's log-count ratios, folded into IDF).
     if overrides.label_weighting.is_none() {
-        let (b, _) = s.best().expect("a family was scored");
-        let mut next = s.scored[b].0.clone();
+        let mut next = s.best_candidate();
         if next.features.idf {
             next.features.label_weighting = !next.features.label_weighting;
-            try_move(&mut s, fix(next), false)?;
+            s.try_move(fix(next), false)?;
         }
+    }
+
+    if s.sampled {
+        confirm_on_more_rows(&mut s)?;
     }
 
     let (chosen, _) = s.best().expect("a family was scored");
@@ -514,16 +658,148 @@ pub fn search(
         seconds
     )));
     let candidate = s.scored[chosen].0.clone();
+    let sample = sampled.then(|| {
+        s.scored
+            .iter()
+            .filter_map(|(_, r)| r.documents)
+            .min()
+            .unwrap_or(0)
+    });
     Ok(Winner {
         candidate,
         start: s.best_model.take(),
         record: SearchRecord {
             folds: settings.folds,
+            sample,
             candidates: s.scored.into_iter().map(|(_, r)| r).collect(),
             chosen,
             seconds,
         },
     })
+}
+
+/// Stage 1: the feature families, cheapest first, so an expensive one cannot crowd out the
+/// rest of the search: a family after the first is scored only when it is predicted to take at
+/// most half the time left (20news: character n-grams would take twice the whole budget, word
+/// pairs most of it, for no gain). The winner is chosen in the families' order of preference:
+/// a later family must beat an earlier one by `MIN_GAIN`.
+fn score_families(s: &mut Scorer, families: &[Candidate]) -> Result<()> {
+    let mut costs = Vec::with_capacity(families.len());
+    for (i, cand) in families.iter().enumerate() {
+        costs.push((s.predicted(cand)?, i));
+    }
+    costs.sort();
+    let mut scores: Vec<Option<(f64, usize, Option<LinearModel>)>> = vec![None; families.len()];
+    for (k, &(cost, i)) in costs.iter().enumerate() {
+        let left = s.settings.budget.saturating_sub(s.started.elapsed());
+        let cand = families[i].clone();
+        if k > 0 && cost > left / 2 && s.over_budget(&cand)?.is_none() {
+            let setting = cand.describe();
+            (s.progress)(TrainProgress::Line(format!(
+                "search: {setting}: skipped (about {:.0} s, more than half of the {:.0} s the search has left)",
+                cost.as_secs_f64(),
+                left.as_secs_f64()
+            )));
+            s.scored.push((
+                cand,
+                CandidateScore {
+                    skipped: Some(format!(
+                        "about {:.0} s, more than half of the {:.0} s the search had left",
+                        cost.as_secs_f64(),
+                        left.as_secs_f64()
+                    )),
+                    ..CandidateScore::unscored(
+                        &families[i],
+                        s.sampled.then_some(s.sample.rows.len()),
+                    )
+                },
+            ));
+            continue;
+        }
+        if let Some(score) = s.score(cand.clone(), false)? {
+            let first_model = s.warm.as_ref().and_then(|(_, m)| m.first().cloned());
+            let index = s
+                .scored
+                .iter()
+                .rposition(|(c, r)| *c == cand && r.score.is_some())
+                .expect("scored above");
+            scores[i] = Some((score, index, first_model));
+        }
+    }
+    for (score, index, model) in scores.into_iter().flatten() {
+        if s.best().is_none_or(|(_, b)| score >= b + MIN_GAIN) {
+            s.best_index = Some(index);
+            s.best_model = model;
+        }
+    }
+    Ok(())
+}
+
+/// The learning-curve check: the best few distinct candidates of the sample are scored again
+/// on a sample `CONFIRM_FACTOR` times larger (all rows when that is fewer), and the best there
+/// wins. Candidates that gain more from more data (a larger feature space, character n-grams)
+/// are not ranked by a sample too small to show it.
+fn confirm_on_more_rows(s: &mut Scorer) -> Result<()> {
+    let mut ranked: Vec<(usize, f64)> = s
+        .scored
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, r))| r.score.map(|v| (i, v)))
+        .collect();
+    // Best first; ties go to the earlier (preferred) candidate.
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let top: Vec<Candidate> = ranked
+        .iter()
+        .take(CONFIRM_TOP)
+        .map(|&(i, _)| s.scored[i].0.clone())
+        .collect();
+    if top.len() < 2 {
+        return Ok(());
+    }
+    let size = (s.sample.rows.len() * CONFIRM_FACTOR).min(s.data.rows.len());
+    let larger = Sample::new(s.data, size, s.config, s.settings.folds);
+    (s.progress)(TrainProgress::Line(format!(
+        "search: scoring the best {} again on {} documents",
+        top.len(),
+        larger.rows.len()
+    )));
+    s.sampled = larger.rows.len() < s.data.rows.len();
+    s.sample = larger;
+    s.warm = None;
+    // Passes are timed afresh on the larger sample; warm times grow with its rows.
+    s.pass_seconds.clear();
+    s.warm_seconds *= CONFIRM_FACTOR as f64;
+    let before = s.best_index;
+    s.best_index = None;
+    // Same features together, so warm starts and one vectorizing serve several candidates.
+    let mut order: Vec<usize> = (0..top.len()).collect();
+    order.sort_by_key(|&k| top.iter().position(|c| c.features == top[k].features));
+    let mut scores = vec![None; top.len()];
+    for k in order {
+        let score = s.score(top[k].clone(), false)?;
+        scores[k] = score.map(|v| (v, s.warm.as_ref().and_then(|(_, m)| m.first().cloned())));
+    }
+    // The sample's winner stands unless another beats it on the larger sample by MIN_GAIN (or
+    // it could not be scored there in time).
+    let Some((base, base_model)) = scores[0].take() else {
+        s.best_index = before;
+        return Ok(());
+    };
+    let mut best = (base, top[0].clone(), base_model);
+    for (k, sc) in scores.into_iter().enumerate().skip(1) {
+        if let Some((v, model)) = sc {
+            if v >= best.0 + MIN_GAIN {
+                best = (v, top[k].clone(), model);
+            }
+        }
+    }
+    let (_, cand, model) = best;
+    s.best_index = s
+        .scored
+        .iter()
+        .rposition(|(c, r)| *c == cand && r.score.is_some());
+    s.best_model = model;
+    Ok(())
 }
 
 /// What the search maximises: accuracy for MULTI_CLASS, micro F1 for MULTI_LABEL.
@@ -532,59 +808,4 @@ fn score_of(mode: Mode, m: &metrics::EvaluationMetrics) -> f64 {
         Mode::MultiClass => m.accuracy,
         Mode::MultiLabel => m.micro_f1_score,
     }
-}
-
-/// The part of a feature spec term frequencies depend on (IDF and normalisation come later).
-fn tf_key(spec: &FeatureSpec) -> FeatureSpec {
-    FeatureSpec {
-        idf: true,
-        l2_normalize: true,
-        label_weighting: false,
-        ..spec.clone()
-    }
-}
-
-/// The optimiser's memory for a candidate: L-BFGS keeps two vectors per remembered step and
-/// about eight more of one f64 per parameter, and there is one parameter per feature seen in
-/// the data and head. Features seen are estimated from a sample of the documents.
-fn optimiser_bytes(cand: &Candidate, docs: &[LabeledDoc], n_labels: usize, mode: Mode) -> u64 {
-    let heads = match mode {
-        Mode::MultiClass if n_labels == 2 => 1,
-        _ => n_labels,
-    } as u64;
-    let features = estimated_features(&cand.features, docs);
-    let vectors = 2 * LbfgsParams::default().history as u64 + 8;
-    features * heads * 8 * vectors
-}
-
-/// Distinct hashed features in the corpus, counted on every document when there are few and
-/// extrapolated from a fixed sample otherwise (vocabularies grow about as n^0.7).
-fn estimated_features(spec: &FeatureSpec, docs: &[LabeledDoc]) -> u64 {
-    const SAMPLE: usize = 2000;
-    let step = docs.len().div_ceil(SAMPLE).max(1);
-    let sample: Vec<&LabeledDoc> = docs.iter().step_by(step).collect();
-    let vectorizer = match crate::text::HashingVectorizer::new(spec.clone()) {
-        Ok(v) => v,
-        Err(_) => return u64::MAX,
-    };
-    let seen: HashMap<u32, ()> = sample
-        .par_iter()
-        .map_init(
-            || {
-                (
-                    crate::text::VectorizerScratch::default(),
-                    Default::default(),
-                )
-            },
-            |(scratch, out), d| {
-                vectorizer.term_frequencies_into(&d.text, scratch, out);
-                out.idx.clone()
-            },
-        )
-        .flatten_iter()
-        .map(|j| (j, ()))
-        .collect();
-    let in_sample = seen.len() as f64;
-    let scale = (docs.len() as f64 / sample.len().max(1) as f64).powf(0.7);
-    (in_sample * scale).min(spec.n_features() as f64) as u64
 }

@@ -7,12 +7,19 @@ use rayon::prelude::*;
 
 const CHUNK: usize = 1 << 15;
 
+fn max_abs(a: &[f64]) -> f64 {
+    a.par_chunks(CHUNK)
+        .map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.abs())))
+        .reduce(|| 0.0, f64::max)
+}
+
 /// Stopping rules and memory.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LbfgsParams {
     pub max_iter: usize,
-    /// Number of (s, y) correction pairs kept. Five, not the usual ten: on 20news (2 M
-    /// parameters) each iteration is a quarter cheaper and as many are needed.
+    /// Number of (s, y) correction pairs kept (`TrainParams` picks ten for one head, five for
+    /// many: on 20news, 2 M parameters, each iteration is then a quarter cheaper and as many
+    /// are needed).
     pub history: usize,
     /// Stop when the relative decrease of the objective falls below this.
     pub ftol: f64,
@@ -40,26 +47,117 @@ pub struct LbfgsReport {
     pub converged: bool,
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let parts: Vec<f64> = a
-        .par_chunks(CHUNK)
-        .zip(b.par_chunks(CHUNK))
-        .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>())
+/// Runs `each` over the fixed chunks of `out` (and of the `ins` beside it), in parallel, and
+/// adds the partial sums each returns in chunk order: the same sum whatever the thread count.
+fn chunked<const N: usize, F>(out: &mut [f64], ins: [&[f64]; N], each: F) -> [f64; 2]
+where
+    F: Fn(&mut [f64], [&[f64]; N]) -> [f64; 2] + Sync,
+{
+    let parts: Vec<[f64; 2]> = out
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .map(|(c, o)| {
+            let range = c * CHUNK..c * CHUNK + o.len();
+            each(o, ins.map(|v| &v[range.clone()]))
+        })
         .collect();
-    parts.iter().sum()
+    parts
+        .iter()
+        .fold([0.0, 0.0], |acc, p| [acc[0] + p[0], acc[1] + p[1]])
 }
 
-/// y += a * x
-fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
-    y.par_chunks_mut(CHUNK)
-        .zip(x.par_chunks(CHUNK))
-        .for_each(|(y, x)| y.iter_mut().zip(x).for_each(|(p, q)| *p += a * q));
+/// `d = scale · d + a · x`, returning `next · d` (the next dot the recursion needs) in the same
+/// sweep.
+fn update_then_dot(d: &mut [f64], scale: f64, a: f64, x: &[f64], next: &[f64]) -> f64 {
+    chunked(d, [x, next], |d, [x, next]| {
+        let mut sum = 0.0;
+        for ((d, x), n) in d.iter_mut().zip(x).zip(next) {
+            *d = scale * *d + a * x;
+            sum += *d * n;
+        }
+        [sum, 0.0]
+    })[0]
 }
 
-fn max_abs(a: &[f64]) -> f64 {
-    a.par_chunks(CHUNK)
-        .map(|c| c.iter().fold(0.0f64, |m, v| m.max(v.abs())))
-        .reduce(|| 0.0, f64::max)
+/// The L-BFGS direction `d = -H g` by the two-loop recursion over the pairs newest first
+/// (`order`), each step fused with the next one's dot product so every pair costs one sweep
+/// per loop; returns `g · d`.
+fn direction(d: &mut [f64], g: &[f64], pairs: &Pairs, order: &[usize], alpha: &mut [f64]) -> f64 {
+    let k = order.len();
+    if k == 0 {
+        return chunked(d, [g], |d, [g]| {
+            let mut sum = 0.0;
+            for (d, g) in d.iter_mut().zip(g) {
+                *d = -g;
+                sum += g * *d;
+            }
+            [sum, 0.0]
+        })[0];
+    }
+    // First loop: alpha_i = rho_i s_i·d; d -= alpha_i y_i.
+    let first = order[0];
+    let mut s_dot = chunked(d, [g, &pairs.s[first]], |d, [g, s]| {
+        let mut sum = 0.0;
+        for ((d, g), s) in d.iter_mut().zip(g).zip(s) {
+            *d = *g;
+            sum += s * g;
+        }
+        [sum, 0.0]
+    })[0];
+    for (j, &i) in order.iter().enumerate() {
+        alpha[i] = pairs.rho[i] * s_dot;
+        // The next dot: s of the next pair, or y of the oldest for the second loop's start.
+        let next = match order.get(j + 1) {
+            Some(&n) => &pairs.s[n],
+            None => &pairs.y[order[k - 1]],
+        };
+        s_dot = update_then_dot(d, 1.0, -alpha[i], &pairs.y[i], next);
+    }
+    // Scale by gamma = s·y / y·y of the newest pair, then the second loop, oldest first:
+    // beta_i = rho_i y_i·d; d += (alpha_i - beta_i) s_i.
+    let gamma = 1.0 / (pairs.rho[first] * pairs.yy[first]);
+    let mut y_dot = gamma * s_dot;
+    let mut scale = gamma;
+    for (j, &i) in order.iter().rev().enumerate() {
+        let beta = pairs.rho[i] * y_dot;
+        let next = match order.len().checked_sub(j + 2) {
+            Some(n) => &pairs.y[order[n]],
+            None => g,
+        };
+        y_dot = update_then_dot(d, scale, alpha[i] - beta, &pairs.s[i], next);
+        scale = 1.0;
+    }
+    // d is H g; the direction is its negative, and g·d changes sign with it.
+    d.par_chunks_mut(CHUNK)
+        .for_each(|d| d.iter_mut().for_each(|v| *v = -*v));
+    -y_dot
+}
+
+/// The remembered correction pairs, a ring of at most `history`.
+struct Pairs {
+    s: Vec<Vec<f64>>,
+    y: Vec<Vec<f64>>,
+    rho: Vec<f64>,
+    /// `y·y` of each pair.
+    yy: Vec<f64>,
+    /// Index of the newest pair.
+    newest: usize,
+}
+
+impl Pairs {
+    /// Pair indices, newest first.
+    fn order(&self, history: usize) -> Vec<usize> {
+        (0..self.s.len())
+            .map(|i| (self.newest + history - i) % history)
+            .collect()
+    }
+
+    fn clear(&mut self) {
+        self.s.clear();
+        self.y.clear();
+        self.rho.clear();
+        self.yy.clear();
+    }
 }
 
 /// Minimises `eval` (which writes the gradient and returns the objective) starting from `x`.
@@ -75,17 +173,23 @@ where
     P: FnMut(usize, f64) -> bool,
 {
     let n = x.len();
+    let history = params.history.max(1);
+    let mut cur = x.to_vec();
     let mut g = vec![0.0; n];
-    let mut f = eval(x, &mut g);
+    let mut f = eval(&cur, &mut g);
+    let mut g_max = max_abs(&g);
     let mut evaluations = 1;
-    let mut s_hist: Vec<Vec<f64>> = Vec::new();
-    let mut y_hist: Vec<Vec<f64>> = Vec::new();
-    let mut rho: Vec<f64> = Vec::new();
-    let mut newest = 0usize; // index of the newest pair in the ring
+    let mut pairs = Pairs {
+        s: Vec::new(),
+        y: Vec::new(),
+        rho: Vec::new(),
+        yy: Vec::new(),
+        newest: 0,
+    };
     let mut d = vec![0.0; n];
     let mut x_new = vec![0.0; n];
     let mut g_new = vec![0.0; n];
-    let mut alpha = vec![0.0; params.history.max(1)];
+    let mut alpha = vec![0.0; history];
     let mut report = LbfgsReport {
         iterations: 0,
         evaluations,
@@ -94,41 +198,18 @@ where
     };
 
     for iter in 0..params.max_iter {
-        if max_abs(&g) <= params.gtol {
+        if g_max <= params.gtol {
             report.converged = true;
             break;
         }
-        // Two-loop recursion: d = -H g.
-        d.copy_from_slice(&g);
-        let k = s_hist.len();
-        for i in 0..k {
-            let idx = (newest + params.history - i) % params.history;
-            alpha[idx] = rho[idx] * dot(&s_hist[idx], &d);
-            axpy(&mut d, -alpha[idx], &y_hist[idx]);
-        }
-        if k > 0 {
-            let sy = 1.0 / rho[newest];
-            let yy = dot(&y_hist[newest], &y_hist[newest]);
-            let gamma = sy / yy;
-            d.par_iter_mut().for_each(|v| *v *= gamma);
-        }
-        for i in (0..k).rev() {
-            let idx = (newest + params.history - i) % params.history;
-            let beta = rho[idx] * dot(&y_hist[idx], &d);
-            axpy(&mut d, alpha[idx] - beta, &s_hist[idx]);
-        }
-        d.par_iter_mut().for_each(|v| *v = -*v);
-        let mut gd = dot(&g, &d);
+        let mut gd = direction(&mut d, &g, &pairs, &pairs.order(history), &mut alpha);
         if gd >= 0.0 {
             // Not a descent direction: forget the curvature pairs and follow the gradient.
-            s_hist.clear();
-            y_hist.clear();
-            rho.clear();
-            d.iter_mut().zip(&g).for_each(|(d, g)| *d = -g);
-            gd = dot(&g, &d);
+            pairs.clear();
+            gd = direction(&mut d, &g, &pairs, &[], &mut alpha);
         }
-        let mut step = if s_hist.is_empty() {
-            (1.0 / dot(&g, &g).sqrt()).min(1.0)
+        let mut step = if pairs.s.is_empty() {
+            (1.0 / (-gd).sqrt()).min(1.0)
         } else {
             1.0
         };
@@ -137,8 +218,12 @@ where
         let mut accepted = false;
         let mut f_new = f;
         for _ in 0..40 {
-            x_new.copy_from_slice(x);
-            axpy(&mut x_new, step, &d);
+            chunked(&mut x_new, [&cur, &d], |o, [x, d]| {
+                for ((o, x), d) in o.iter_mut().zip(x).zip(d) {
+                    *o = x + step * d;
+                }
+                [0.0, 0.0]
+            });
             f_new = eval(&x_new, &mut g_new);
             evaluations += 1;
             if f_new.is_finite() && f_new <= f + 1e-4 * step * gd {
@@ -161,45 +246,55 @@ where
             break;
         }
 
-        // Store the new correction pair, reusing the oldest buffers once the ring is full.
-        let (mut s, mut y) = if s_hist.len() == params.history {
-            let slot = (newest + 1) % params.history;
+        // The new correction pair, reusing the oldest buffers once the ring is full: s is
+        // step · d, y the gradient's change; s·y and y·y in the same sweep.
+        let full = pairs.s.len() == history;
+        let slot = (pairs.newest + 1) % history;
+        let (mut s, mut y) = if full {
             (
-                std::mem::take(&mut s_hist[slot]),
-                std::mem::take(&mut y_hist[slot]),
+                std::mem::take(&mut pairs.s[slot]),
+                std::mem::take(&mut pairs.y[slot]),
             )
         } else {
             (vec![0.0; n], vec![0.0; n])
         };
-        s.par_iter_mut()
-            .zip(x_new.par_iter().zip(x.par_iter()))
-            .for_each(|(s, (a, b))| *s = a - b);
-        y.par_iter_mut()
-            .zip(g_new.par_iter().zip(g.par_iter()))
-            .for_each(|(y, (a, b))| *y = a - b);
-        let sy = dot(&s, &y);
-        if sy > 1e-12 * dot(&y, &y).max(f64::MIN_POSITIVE) {
-            if s_hist.len() < params.history {
-                s_hist.push(s);
-                y_hist.push(y);
-                rho.push(1.0 / sy);
-                newest = s_hist.len() - 1;
-            } else {
-                newest = (newest + 1) % params.history;
-                s_hist[newest] = s;
-                y_hist[newest] = y;
-                rho[newest] = 1.0 / sy;
+        chunked(&mut s, [&d], |s, [d]| {
+            s.iter_mut().zip(d).for_each(|(s, d)| *s = step * d);
+            [0.0, 0.0]
+        });
+        let [sy, yy] = chunked(&mut y, [&g_new, &g, &s], |y, [gn, g, s]| {
+            let (mut sy, mut yy) = (0.0, 0.0);
+            for (((y, gn), g), s) in y.iter_mut().zip(gn).zip(g).zip(s) {
+                *y = gn - g;
+                sy += s * *y;
+                yy += *y * *y;
             }
-        } else if s_hist.len() == params.history {
+            [sy, yy]
+        });
+        if sy > 1e-12 * yy.max(f64::MIN_POSITIVE) {
+            if full {
+                pairs.newest = slot;
+                pairs.s[slot] = s;
+                pairs.y[slot] = y;
+                pairs.rho[slot] = 1.0 / sy;
+                pairs.yy[slot] = yy;
+            } else {
+                pairs.s.push(s);
+                pairs.y.push(y);
+                pairs.rho.push(1.0 / sy);
+                pairs.yy.push(yy);
+                pairs.newest = pairs.s.len() - 1;
+            }
+        } else if full {
             // Skipped update: put the taken buffers back so the ring stays full.
-            let slot = (newest + 1) % params.history;
-            s_hist[slot] = s;
-            y_hist[slot] = y;
+            pairs.s[slot] = s;
+            pairs.y[slot] = y;
         }
 
         let rel = (f - f_new) / f.abs().max(f_new.abs()).max(1.0);
-        x.copy_from_slice(&x_new);
+        std::mem::swap(&mut cur, &mut x_new);
         std::mem::swap(&mut g, &mut g_new);
+        g_max = max_abs(&g);
         f = f_new;
         report.objective = f;
         if !progress(iter + 1, f) {
@@ -210,6 +305,7 @@ where
             break;
         }
     }
+    x.copy_from_slice(&cur);
     report.objective = f;
     report
 }

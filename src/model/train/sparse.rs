@@ -1,8 +1,6 @@
 //! The learner's view of the data: rows in compressed-row form (`SparseRows`, linfa's records),
-//! their transpose over the columns that occur (`Columns`, for the gradient), and the fixed
-//! column split the forward pass uses so sums never depend on the thread count.
-
-use std::ops::Range;
+//! and `Rows`, what the objective reads one row at a time (from `SparseRows`, or from the compact
+//! training store through `store::Design`).
 
 use linfa::dataset::Records;
 
@@ -61,68 +59,87 @@ impl Records for SparseRows {
     }
 }
 
-/// Transposed copy of the active columns, for the gradient.
-pub struct Columns {
-    /// Original feature index of each active column.
-    pub feature: Vec<u32>,
-    pub indptr: Vec<usize>,
-    pub rows: Vec<u32>,
-    pub values: Vec<f32>,
+/// Rows as the learner reads them: `n_rows` rows over `n_cols` columns, each column one feature of
+/// a hashed space of `n_features` (`column_feature`). An entry's value is its stored value times
+/// its column's factor (`column_scale`: IDF and label weights, the same for every row) times its
+/// row's factor (the inverse L2 norm): the objective folds the column factors into the weights
+/// once per pass and the row factor into each row's score, so reading an entry costs no more
+/// than its stored value. The objective asks for one row at a time, so a row may be decoded as
+/// it is read (`store::Design`).
+pub trait Rows: Sync {
+    fn n_rows(&self) -> usize;
+    fn n_cols(&self) -> usize;
+    /// The hashed feature of every column.
+    fn column_feature(&self) -> &[u32];
+    fn n_features(&self) -> usize;
+    /// Stored entries of all rows.
+    fn entries(&self) -> u64;
+    /// Every column's factor; `None` when all are one.
+    fn column_scale(&self) -> Option<&[f32]>;
+    /// Row `k`'s columns and stored values, written into the front of `cols` and `vals` (grown
+    /// when too short); returns how many entries the row has and the row's factor.
+    fn row_into(&self, k: usize, cols: &mut Vec<u32>, vals: &mut Vec<f32>) -> (usize, f32);
 }
 
-impl Columns {
-    pub fn from_rows(x: &SparseRows) -> Self {
-        let mut count = vec![0usize; x.n_features];
+/// `SparseRows` over the columns that occur (linfa's records as the learner reads them).
+pub struct ActiveColumns<'a> {
+    x: &'a SparseRows,
+    column_feature: Vec<u32>,
+    column_of: Vec<u32>,
+}
+
+impl<'a> ActiveColumns<'a> {
+    pub fn new(x: &'a SparseRows) -> Self {
+        let mut seen = vec![false; x.n_features];
         for &j in &x.indices {
-            count[j as usize] += 1;
+            seen[j as usize] = true;
         }
-        // Map every feature to its active column (u32::MAX when never seen).
-        let mut col_of = vec![u32::MAX; x.n_features];
-        let mut feature = Vec::new();
-        let mut indptr = vec![0usize];
-        for (j, &c) in count.iter().enumerate() {
-            if c > 0 {
-                col_of[j] = feature.len() as u32;
-                feature.push(j as u32);
-                indptr.push(indptr.last().unwrap() + c);
-            }
+        let column_feature: Vec<u32> = (0..x.n_features as u32)
+            .filter(|&j| seen[j as usize])
+            .collect();
+        let mut column_of = vec![u32::MAX; x.n_features];
+        for (c, &j) in column_feature.iter().enumerate() {
+            column_of[j as usize] = c as u32;
         }
-        let nnz = x.indices.len();
-        let mut rows = vec![0u32; nnz];
-        let mut values = vec![0f32; nnz];
-        let mut next: Vec<usize> = indptr[..feature.len()].to_vec();
-        for i in 0..x.n_rows() {
-            let (idx, val) = x.row(i);
-            for (&j, &v) in idx.iter().zip(val) {
-                let c = col_of[j as usize] as usize;
-                rows[next[c]] = i as u32;
-                values[next[c]] = v;
-                next[c] += 1;
-            }
-        }
-        Columns {
-            feature,
-            indptr,
-            rows,
-            values,
+        ActiveColumns {
+            x,
+            column_feature,
+            column_of,
         }
     }
 }
 
-/// Splits columns into `parts` consecutive ranges holding about the same number of entries.
-pub fn column_parts(indptr: &[usize], parts: usize) -> Vec<Range<usize>> {
-    let n_cols = indptr.len() - 1;
-    let nnz = indptr[n_cols];
-    let mut out = Vec::with_capacity(parts);
-    let mut start = 0;
-    for p in 1..=parts {
-        let target = nnz * p / parts;
-        let mut end = start;
-        while end < n_cols && (indptr[end + 1] <= target || p == parts) {
-            end += 1;
-        }
-        out.push(start..end);
-        start = end;
+impl Rows for ActiveColumns<'_> {
+    fn n_rows(&self) -> usize {
+        self.x.n_rows()
     }
-    out
+
+    fn n_cols(&self) -> usize {
+        self.column_feature.len()
+    }
+
+    fn column_feature(&self) -> &[u32] {
+        &self.column_feature
+    }
+
+    fn n_features(&self) -> usize {
+        self.x.n_features
+    }
+
+    fn entries(&self) -> u64 {
+        self.x.indices.len() as u64
+    }
+
+    fn column_scale(&self) -> Option<&[f32]> {
+        None
+    }
+
+    fn row_into(&self, k: usize, cols: &mut Vec<u32>, vals: &mut Vec<f32>) -> (usize, f32) {
+        let (idx, val) = self.x.row(k);
+        cols.clear();
+        vals.clear();
+        cols.extend(idx.iter().map(|&j| self.column_of[j as usize]));
+        vals.extend_from_slice(val);
+        (idx.len(), 1.0)
+    }
 }
