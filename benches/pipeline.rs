@@ -274,6 +274,7 @@ fn train(c: &mut Criterion) {
             targets: (0..lines.len()).map(|i| targets.get(i)[0] as f32).collect(),
             class: (0..lines.len()).map(|i| targets.get(i)[0]).collect(),
             weights: vec![1.0; lines.len()],
+            head_weights: Vec::new(),
         };
         let mut objective = Logistic::new(&design, encoded, 100.0);
         let w = vec![0.01f64; objective.n_params()];

@@ -528,6 +528,11 @@ pub struct CrossValidateArgs {
     /// file, so other tools can be scored on the same folds.
     #[arg(long, value_name = "PATH")]
     pub write_folds: Option<std::path::PathBuf>,
+    /// Write every document's out-of-fold label scores to this file (JSON lines in input order,
+    /// `{"Labels": [{"Name": ..., "Score": ...}, ...]}` with every label), to score them at any
+    /// threshold.
+    #[arg(long, value_name = "PATH")]
+    pub write_scores: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub tuning: TuningArgs,
 }

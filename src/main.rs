@@ -6,7 +6,7 @@ mod config;
 mod progress;
 mod shorthand;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -173,7 +173,7 @@ fn classifier_properties(
             ClassifierRecord::from_model(&c.meta, arn)
         }
     };
-    let mut v = serde_json::to_value(&record)?;
+    let mut v = serde_json::to_value(record.with_defaults())?;
     docclass::aws::iso_timestamps(
         &mut v,
         &[
@@ -218,6 +218,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let lines: String = cv.fold_of.iter().map(|f| format!("{f}\n")).collect();
                 docclass::atomic::write_atomic(path, lines.as_bytes())
                     .with_context(|| format!("writing --write-folds {}", path.display()))?;
+            }
+            if let Some(path) = &a.write_scores {
+                let mut lines = String::new();
+                for probs in &cv.probabilities {
+                    let labels: Vec<serde_json::Value> = cv
+                        .per_label
+                        .iter()
+                        .zip(probs)
+                        .map(|(l, p)| serde_json::json!({"Name": l.name, "Score": p}))
+                        .collect();
+                    lines.push_str(&serde_json::json!({ "Labels": labels }).to_string());
+                    lines.push('\n');
+                }
+                docclass::atomic::write_atomic(path, lines.as_bytes())
+                    .with_context(|| format!("writing --write-scores {}", path.display()))?;
             }
             print_json(&serde_json::to_value(&cv)?)?;
         }
@@ -292,7 +307,7 @@ fn classify(a: cli::ClassifyArgs) -> Result<ExitCode> {
     let cfg = config::classify_config(&a, &registry)?;
     let model_dir = registry.resolve(&a.model)?;
     let store = JobStore::new(&a.job_store);
-    let mut bar = progress::ProgressBar::new(!a.quiet && std::io::stderr().is_terminal());
+    let mut bar = progress::ProgressBar::new(a.quiet);
     // Ctrl-C or SIGTERM stops the job cleanly: no archive, temporary file removed, record STOPPED.
     // A second signal exits at once.
     let cancel = Arc::new(AtomicBool::new(false));
@@ -340,6 +355,9 @@ fn classify(a: cli::ClassifyArgs) -> Result<ExitCode> {
     }
     let record = record.with_context(|| format!("classification job {} failed", cfg.job_id))?;
     print_json(&serde_json::json!({"DocumentClassificationJobProperties": record.to_cli_json()}))?;
+    if let Some(warning) = &record.docclass.counts.warning {
+        eprintln!("docclass: warning: {warning}");
+    }
     let counts = &record.docclass.counts;
     if !a.quiet {
         eprintln!(

@@ -107,6 +107,17 @@ impl ClassifyConfig {
         }
     }
 
+    /// The reader for documents `classifier` classifies: OCR in the classifier's language
+    /// (Comprehend trains a custom classifier for one language; its scans are in it too).
+    pub fn reader_for(
+        &self,
+        classifier: &crate::model::Classifier,
+    ) -> crate::input::document::Reader {
+        let mut reader = self.reader();
+        reader.ocr = reader.ocr.for_language(&classifier.meta.language_code);
+        reader
+    }
+
     /// A job with Comprehend's defaults: Comprehend's encoding rule and size limits, compact
     /// JSON with `"Line": "0"` for file documents, gzip level 6, memory maps where they pay.
     pub fn new(

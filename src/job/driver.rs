@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::config::ClassifyConfig;
 use super::plan::{Planner, Unit};
 use super::record::JobCounts;
-use super::worker::{Context, Pooled, UnitOutput, Worker};
+use super::worker::{Context, Live, Pooled, UnitOutput, Worker};
 use crate::aws;
 use crate::error::{Error, Result};
 use crate::input::split::{count_lines, LineIter};
@@ -24,13 +24,59 @@ use crate::model::Classifier;
 use crate::output::archive::{ArchiveWriter, PartInfo};
 use crate::output::jsonl::{json_string, JsonlFormat};
 
-/// Progress of a running job, reported after every wave.
-#[derive(Debug, Clone, Copy, Default)]
+/// Progress of a running job, reported every `PROGRESS_EVERY` while it runs and once at its end.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct JobProgress {
+    /// Output lines so far: predictions and error records.
     pub documents: u64,
+    /// Pages of documents (PDF, Word, images) so far.
+    pub pages: u64,
+    pub files_done: u64,
+    pub files_total: u64,
     pub bytes_done: u64,
     pub bytes_total: u64,
     pub elapsed: f64,
+    /// Whether this is the job's last report.
+    pub finished: bool,
+}
+
+/// How often a running job reports its progress.
+pub const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Reports `live`'s counts to `on_progress` every `PROGRESS_EVERY` until `done` is set, from
+/// its own thread, so a wave of slow pages (OCR) still shows it is moving.
+fn report_progress(
+    live: &Live,
+    totals: (u64, u64),
+    started: Instant,
+    done: &AtomicBool,
+    on_progress: &mut (dyn FnMut(&JobProgress) + Send),
+) {
+    while !done.load(Ordering::Relaxed) {
+        std::thread::park_timeout(PROGRESS_EVERY);
+        if done.load(Ordering::Relaxed) {
+            break;
+        }
+        on_progress(&snapshot(live, totals, started, false));
+    }
+}
+
+fn snapshot(
+    live: &Live,
+    (files, bytes): (u64, u64),
+    started: Instant,
+    finished: bool,
+) -> JobProgress {
+    JobProgress {
+        documents: Live::get(&live.documents),
+        pages: Live::get(&live.pages),
+        files_done: Live::get(&live.files).min(files),
+        files_total: files,
+        bytes_done: Live::get(&live.bytes).min(bytes),
+        bytes_total: bytes,
+        elapsed: started.elapsed().as_secs_f64(),
+        finished,
+    }
 }
 
 /// Runs the hot path: classifies every document under the listing into the archive at `dest`.
@@ -39,7 +85,7 @@ pub fn classify_into(
     classifier: &Classifier,
     listing: &Listing,
     dest: &Path,
-    on_progress: &mut dyn FnMut(&JobProgress),
+    on_progress: &mut (dyn FnMut(&JobProgress) + Send),
     cancel: &AtomicBool,
 ) -> Result<JobCounts> {
     let started = Instant::now();
@@ -56,7 +102,7 @@ pub fn classify_part(
     classifier: &Classifier,
     listing: &Listing,
     dest: &Path,
-    on_progress: &mut dyn FnMut(&JobProgress),
+    on_progress: &mut (dyn FnMut(&JobProgress) + Send),
     cancel: &AtomicBool,
 ) -> Result<(JobCounts, PartInfo)> {
     let started = Instant::now();
@@ -89,10 +135,41 @@ fn run_units(
     classifier: &Classifier,
     listing: &Listing,
     archive: &mut ArchiveWriter,
-    on_progress: &mut dyn FnMut(&JobProgress),
+    on_progress: &mut (dyn FnMut(&JobProgress) + Send),
     cancel: &AtomicBool,
 ) -> Result<JobCounts> {
     let started = Instant::now();
+    let live = Live::default();
+    let totals = (listing.files.len() as u64, listing.total_bytes());
+    let done = AtomicBool::new(false);
+    let result = std::thread::scope(|scope| {
+        let reporter = scope.spawn(|| report_progress(&live, totals, started, &done, on_progress));
+        let result = run_waves(cfg, classifier, listing, archive, &live, cancel);
+        done.store(true, Ordering::Relaxed);
+        reporter.thread().unpark();
+        let _ = reporter.join();
+        result
+    });
+    let mut counts = result?;
+    let mut last = snapshot(&live, totals, started, true);
+    last.files_done = last.files_total;
+    on_progress(&last);
+    counts.warning = live
+        .ocr_unavailable
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    Ok(counts)
+}
+
+/// The waves of a job, each planned, run and appended in order.
+fn run_waves(
+    cfg: &ClassifyConfig,
+    classifier: &Classifier,
+    listing: &Listing,
+    archive: &mut ArchiveWriter,
+    live: &Live,
+    cancel: &AtomicBool,
+) -> Result<JobCounts> {
     let files = &listing.files;
     let ctx = Context {
         classifier,
@@ -105,7 +182,8 @@ fn run_units(
         files,
         file_json: files.iter().map(|f| json_string(&f.key)).collect(),
         cfg,
-        reader: cfg.reader(),
+        reader: cfg.reader_for(classifier),
+        live,
     };
     let total = listing.total_bytes();
     // Units are owned by the shard whose byte range holds their first byte. Every shard plans
@@ -161,12 +239,6 @@ fn run_units(
         // by the worker.
         let outputs = run_wave(&ctx, &wave, &pool);
         append_wave(&wave, outputs, &mut state, archive, &mut counts)?;
-        on_progress(&JobProgress {
-            documents: counts.predictions + counts.errors,
-            bytes_done: counts.bytes,
-            bytes_total: total,
-            elapsed: started.elapsed().as_secs_f64(),
-        });
     }
     counts.documents = counts.predictions + counts.errors;
     Ok(counts)

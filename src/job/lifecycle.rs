@@ -5,10 +5,11 @@
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
 
 use super::config::ClassifyConfig;
 use super::driver::{classify_into, JobProgress};
-use super::record::{JobRecord, JobStatus};
+use super::record::{JobRecord, JobStatus, Progress};
 use super::store::JobStore;
 use crate::aws::{self, Identity};
 use crate::error::{Error, Result};
@@ -16,6 +17,9 @@ use crate::input::listing::{self, Listing};
 use crate::model::{Classifier, ClassifierRecord};
 use crate::output::archive::ArchiveWriter;
 use crate::output::target::Target;
+
+/// How often a running job's record is saved with its progress.
+const RECORD_EVERY: Duration = Duration::from_secs(2);
 
 /// Loads the job's model and lists its input; no input at all is an error.
 pub fn model_and_input(cfg: &ClassifyConfig, model_dir: &Path) -> Result<(Classifier, Listing)> {
@@ -65,7 +69,7 @@ pub fn execute(
     model_dir: &Path,
     store: &JobStore,
     mut record: JobRecord,
-    on_progress: &mut dyn FnMut(&JobProgress),
+    on_progress: &mut (dyn FnMut(&JobProgress) + Send),
     cancel: &AtomicBool,
 ) -> Result<JobRecord> {
     // Held until this function returns: other processes reading the store see the job as
@@ -80,18 +84,40 @@ pub fn execute(
             .to_string()
     });
     store.save(&record)?;
+    // The record shows the job's progress while it runs, saved every few seconds.
+    let mut running = record.clone();
+    let mut saved = Instant::now();
+    let mut report = |p: &JobProgress| {
+        on_progress(p);
+        if !p.finished && saved.elapsed() >= RECORD_EVERY {
+            saved = Instant::now();
+            running.docclass.progress = Some(p.into());
+            // Best effort: a record that cannot be saved now is saved at the job's end.
+            let _ = store.save(&running);
+        }
+    };
+    let mut last = None;
     let result = (|| {
         let target = target?;
         let (classifier, listing) = model_and_input(cfg, model_dir)?;
-        target.produce(|dest| classify_into(cfg, &classifier, &listing, dest, on_progress, cancel))
+        let mut tracked = |p: &JobProgress| {
+            if p.finished {
+                last = Some(Progress::from(p));
+            }
+            report(p)
+        };
+        target.produce(|dest| classify_into(cfg, &classifier, &listing, dest, &mut tracked, cancel))
     })();
     record.end_time = Some(aws::now_epoch());
     record.docclass.pid = None;
     record.docclass.temp_output = None;
+    record.docclass.progress = last;
     match result {
         Ok(counts) => {
             record.job_status = JobStatus::Completed;
             record.output_data_config.s3_uri = cfg.archive_uri();
+            // Said once for the whole job (OCR not installed, say) beside the page errors.
+            record.message = counts.warning.clone();
             record.docclass.counts = counts;
             store.save(&record)?;
             Ok(record)
@@ -113,7 +139,7 @@ pub fn run_job(
     cfg: &ClassifyConfig,
     model_dir: &Path,
     store: &JobStore,
-    on_progress: &mut dyn FnMut(&JobProgress),
+    on_progress: &mut (dyn FnMut(&JobProgress) + Send),
     cancel: &AtomicBool,
 ) -> Result<JobRecord> {
     let record = submit(cfg, model_dir, store)?;

@@ -63,6 +63,10 @@ pub struct JobCounts {
     pub skipped_paths: Vec<String>,
     pub output_bytes: u64,
     pub seconds: f64,
+    /// Something every page of a kind failed for, said once (OCR not installed, a language
+    /// pack missing) beside the per-page error records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// docclass's part of a job record.
@@ -81,6 +85,38 @@ pub struct DocclassInfo {
     /// Idempotency token of the Start request that created the job (service only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_request_token: Option<String>,
+    /// How far the job is, updated every few seconds while it runs (Describe shows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Progress>,
+}
+
+/// A running job's progress as its record keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Progress {
+    pub files_done: u64,
+    pub files_total: u64,
+    /// Pages of PDF, Word and image documents.
+    pub pages: u64,
+    /// Output lines: predictions and error records.
+    pub documents: u64,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub seconds: f64,
+}
+
+impl From<&super::driver::JobProgress> for Progress {
+    fn from(p: &super::driver::JobProgress) -> Self {
+        Progress {
+            files_done: p.files_done,
+            files_total: p.files_total,
+            pages: p.pages,
+            documents: p.documents,
+            bytes_done: p.bytes_done,
+            bytes_total: p.bytes_total,
+            seconds: (p.elapsed * 1000.0).round() / 1000.0,
+        }
+    }
 }
 
 /// One classification job.

@@ -120,7 +120,7 @@ fn settings(cfg: &ClassifyConfig) -> String {
 pub fn run_shard(
     cfg: &ClassifyConfig,
     model_dir: &Path,
-    on_progress: &mut dyn FnMut(&JobProgress),
+    on_progress: &mut (dyn FnMut(&JobProgress) + Send),
     cancel: &AtomicBool,
 ) -> Result<PartRecord> {
     cfg.validate()?;

@@ -4,12 +4,14 @@
 //! the JSON lines into a buffer and deflates them. Workers keep their buffers across units
 //! (pooled by the driver), so memory stays flat however long the job runs.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::config::ClassifyConfig;
 use super::plan::Unit;
 use crate::error::Error;
-use crate::input::document::{self, Format, Opened, Page, Paged, Reader};
+use crate::input::document::ocr::OcrError;
+use crate::input::document::{self, Format, Opened, Page, Paged, Reader, TEXTRACT_BAD_PAGE};
 use crate::input::split::LineIter;
 use crate::input::{InputFile, MmapChoice, SplitMode, Utf8Policy};
 use crate::model::{Classifier, ScoreScratch};
@@ -32,6 +34,35 @@ pub const FILE_CHANGED: &str =
 const DOCUMENT_CHANGED: &str = "The file changed (it was truncated or rewritten) while the job \
     read it, so it was not classified. Rerun the job once the file is complete.";
 
+/// What the workers have done so far: advanced as units finish (and, for documents, page by
+/// page, since one scanned page may take seconds), read by whoever reports progress. Line units
+/// add their counts once at their end, so the hot path pays one atomic add per unit.
+#[derive(Debug, Default)]
+pub struct Live {
+    /// Output lines: predictions and error records.
+    pub documents: AtomicU64,
+    /// Pages of PDF, Word, image and Textract documents.
+    pub pages: AtomicU64,
+    /// Files finished.
+    pub files: AtomicU64,
+    /// Input bytes read.
+    pub bytes: AtomicU64,
+    /// Why OCR could not run, once a page needed it (the job reports it once).
+    pub ocr_unavailable: Mutex<Option<String>>,
+}
+
+impl Live {
+    fn add(counter: &AtomicU64, n: u64) {
+        if n > 0 {
+            counter.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
 /// Read-only state every worker shares.
 pub struct Context<'a> {
     pub classifier: &'a Classifier,
@@ -42,6 +73,7 @@ pub struct Context<'a> {
     pub cfg: &'a ClassifyConfig,
     /// Reads PDF, Word and image documents of ONE_DOC_PER_FILE jobs.
     pub reader: Reader,
+    pub live: &'a Live,
 }
 
 /// What one unit produced.
@@ -66,6 +98,8 @@ pub struct Worker {
     out: Vec<u8>,
     predictions: u64,
     errors: u64,
+    /// Of this unit's lines, those already added to `Live` (document pages, as they finish).
+    counted: u64,
     bytes: u64,
     changed_file: Option<usize>,
     fatal: Option<Error>,
@@ -78,7 +112,14 @@ impl Worker {
         self.predictions = 0;
         self.errors = 0;
         self.bytes = 0;
+        self.counted = 0;
         self.changed_file = None;
+        let files_ended = match unit {
+            Unit::Lines { data, range, .. } => u64::from(range.end == data.len()),
+            Unit::LineFiles(files) | Unit::Files(files) => files.len() as u64,
+            Unit::Unreadable { .. } | Unit::Changed { .. } => 1,
+            Unit::LongLine { .. } => 0,
+        };
         match unit {
             Unit::Lines {
                 file,
@@ -128,6 +169,13 @@ impl Worker {
                 }
             }
         }
+        let live = ctx.live;
+        Live::add(
+            &live.documents,
+            (self.predictions + self.errors).saturating_sub(self.counted),
+        );
+        Live::add(&live.bytes, self.bytes);
+        Live::add(&live.files, files_ended);
         UnitOutput {
             chunk: CompressedChunk::compress_with(
                 deflater(&mut self.deflater, ctx.cfg.compression_level),
@@ -366,8 +414,23 @@ impl Worker {
                     &failure.message,
                 );
                 self.errors += 1;
+                if failure.code == TEXTRACT_BAD_PAGE {
+                    if let Err(why @ (OcrError::Unavailable(_) | OcrError::Missing(_))) =
+                        ctx.reader.ocr.check()
+                    {
+                        let mut note = ctx
+                            .live
+                            .ocr_unavailable
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner());
+                        note.get_or_insert_with(|| why.to_string());
+                    }
+                }
             }
         }
+        Live::add(&ctx.live.pages, 1);
+        Live::add(&ctx.live.documents, 1);
+        self.counted += 1;
     }
 }
 

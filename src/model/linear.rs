@@ -110,6 +110,58 @@ impl LinearModel {
         })
     }
 
+    /// The element-wise mean of models of the same labels, mode and shape (`None` when there
+    /// are none, or they differ).
+    pub fn mean(models: &[LinearModel]) -> Option<LinearModel> {
+        let first = models.first()?;
+        if models.iter().any(|m| {
+            m.labels != first.labels
+                || m.mode != first.mode
+                || m.weights.len() != first.weights.len()
+                || m.bias.len() != first.bias.len()
+        }) {
+            return None;
+        }
+        let k = models.len() as f32;
+        let mean = |get: &dyn Fn(&LinearModel) -> &[f32], len: usize| -> Vec<f32> {
+            (0..len)
+                .map(|j| models.iter().map(|m| get(m)[j]).sum::<f32>() / k)
+                .collect()
+        };
+        let weights = mean(&|m| &m.weights, first.weights.len());
+        let bias = mean(&|m| &m.bias, first.bias.len());
+        LinearModel::new(
+            first.labels.clone(),
+            first.mode,
+            first.n_features(),
+            weights,
+            bias,
+        )
+        .ok()
+    }
+
+    /// The same model in a hashed space `2^bits` times larger, every feature taking the weight
+    /// of the feature it folded into here: hashed indices are the top bits of a feature's hash,
+    /// so a feature `j` of the larger space is feature `j >> bits` of this one. A fit in the
+    /// larger space starts there (the settings search's larger feature space) rather than at 0.
+    pub fn lifted(&self, bits: u32) -> Option<LinearModel> {
+        let n_features = self.n_features.checked_shl(bits)?;
+        let m = self.heads;
+        let mut weights = vec![0f32; n_features * m];
+        for (j, w) in weights.chunks_mut(m).enumerate() {
+            let from = (j >> bits) * m;
+            w.copy_from_slice(&self.weights[from..from + m]);
+        }
+        LinearModel::new(
+            self.labels.clone(),
+            self.mode,
+            n_features,
+            weights,
+            self.bias.clone(),
+        )
+        .ok()
+    }
+
     pub fn labels(&self) -> &[String] {
         &self.labels
     }

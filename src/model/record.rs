@@ -67,6 +67,23 @@ impl ClassifierRecord {
         })
     }
 
+    /// The record as Comprehend shows it: `InputDataConfig.DataFormat` and `OutputDataConfig`
+    /// present even when the request left them out (`COMPREHEND_CSV` and `{}`, as the AWS CLI's
+    /// documented outputs show them).
+    pub fn with_defaults(mut self) -> Self {
+        if let serde_json::Value::Object(input) = &mut self.input_data_config {
+            if !input.contains_key("DataFormat") {
+                let rest = std::mem::take(input);
+                input.insert("DataFormat".into(), "COMPREHEND_CSV".into());
+                input.extend(rest);
+            }
+        }
+        if self.output_data_config.is_none() {
+            self.output_data_config = Some(serde_json::json!({}));
+        }
+        self
+    }
+
     /// The record of a classifier just accepted for training.
     pub fn submitted(
         arn: String,

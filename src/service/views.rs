@@ -1,5 +1,6 @@
-//! Records as clients see them: Comprehend's members only (docclass's own counters, process ids
-//! and host paths under `Docclass` stay in the store), and messages without host paths.
+//! Records as clients see them: Comprehend's members, plus a running job's progress under
+//! `Docclass` (docclass's other counters, process ids and host paths stay in the store; clients
+//! ignore members their API model does not have), and messages without host paths.
 
 use serde_json::Value;
 
@@ -11,7 +12,12 @@ use crate::model::ClassifierRecord;
 pub fn job(service: &Service, record: &JobRecord) -> Value {
     let mut v = serde_json::to_value(record).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
-        o.remove("Docclass");
+        let progress = o
+            .remove("Docclass")
+            .and_then(|mut d| d.as_object_mut().and_then(|d| d.remove("Progress")));
+        if let Some(p) = progress {
+            o.insert("Docclass".into(), serde_json::json!({ "Progress": p }));
+        }
         if let Some(Value::String(m)) = o.get_mut("Message") {
             *m = service.public(m);
         }
@@ -22,5 +28,5 @@ pub fn job(service: &Service, record: &JobRecord) -> Value {
 /// A classifier's `DocumentClassifierProperties` for a response.
 pub fn classifier(service: &Service, mut record: ClassifierRecord) -> ClassifierRecord {
     record.message = record.message.map(|m| service.public(&m));
-    record
+    record.with_defaults()
 }

@@ -20,7 +20,8 @@ def train(server, client, name, version=None, **extra):
     data.mkdir(exist_ok=True)
     shutil.copy(REPO / "tests" / "fixtures" / "sms_small.csv", data / "train.csv")
     args = dict(DocumentClassifierName=name, DataAccessRoleArn=ROLE, LanguageCode="en",
-                InputDataConfig={"S3Uri": "s3://train-bucket/train.csv"}, **extra)
+                InputDataConfig={"S3Uri": "s3://train-bucket/train.csv"})
+    args.update(extra)
     if version:
         args["VersionName"] = version
     arn = client.create_document_classifier(**args)["DocumentClassifierArn"]
@@ -78,6 +79,25 @@ def test_describe_returns_every_member_given(server):
     assert d["OutputDataConfig"]["KmsKeyId"] == "out-key"
     assert d["DataAccessRoleArn"] == ROLE
     assert "Docclass" not in d
+
+
+def test_describe_and_list_show_the_defaults_the_cli_documents(server):
+    # The AWS CLI's documented describe-document-classifier output shows
+    # InputDataConfig.DataFormat COMPREHEND_CSV and OutputDataConfig {} for a request that gave
+    # neither; so must Describe and List, while the classifier trains and after.
+    c = server.client()
+    arn, props = train(server, c, "defaults")
+    assert list(props["InputDataConfig"]) == ["DataFormat", "S3Uri"]
+    assert props["InputDataConfig"]["DataFormat"] == "COMPREHEND_CSV"
+    assert props["OutputDataConfig"] == {}
+    listed = [p for p in c.list_document_classifiers()["DocumentClassifierPropertiesList"]
+              if p["DocumentClassifierArn"] == arn]
+    assert listed and listed[0]["InputDataConfig"]["DataFormat"] == "COMPREHEND_CSV"
+    assert listed[0]["OutputDataConfig"] == {}
+    # A format given is kept as given.
+    _, given = train(server, c, "given", InputDataConfig={"S3Uri": "s3://train-bucket/train.csv",
+                                                           "DataFormat": "COMPREHEND_CSV"})
+    assert given["InputDataConfig"] == {"S3Uri": "s3://train-bucket/train.csv", "DataFormat": "COMPREHEND_CSV"}
 
 
 def test_a_classifier_not_yet_trained_is_unavailable(server):

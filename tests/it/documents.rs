@@ -57,6 +57,28 @@ fn job(w: &Workdir, extra: &[&str], env: &[(&str, &str)]) -> (i32, Vec<Value>) {
     (code, prediction_values(&w.archive(&job)))
 }
 
+/// A Word file of `paragraphs`, as programs write them: no page breaks, no layout Word recorded.
+fn docx(paragraphs: &[&str]) -> Vec<u8> {
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    z.start_file(
+        "word/document.xml",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    let body: String = paragraphs
+        .iter()
+        .map(|p| {
+            format!(
+                "<w:p><w:r><w:t>{}</w:t></w:r></w:p>",
+                p.replace('&', "&amp;").replace('<', "&lt;")
+            )
+        })
+        .collect();
+    let xml = format!(r#"<w:document xmlns:w="w"><w:body>{body}</w:body></w:document>"#);
+    z.write_all(xml.as_bytes()).unwrap();
+    z.finish().unwrap().into_inner()
+}
+
 fn of<'a>(lines: &'a [Value], file: &str) -> Vec<&'a Value> {
     lines.iter().filter(|l| l["File"] == file).collect()
 }
@@ -128,6 +150,31 @@ fn native_pdf_word_and_textract_json_read_page_by_page() {
         "{pdf_line}"
     );
     assert!(raw.contains(r#"{"File": "note.txt", "Line": "0", "Classes": "#));
+}
+
+/// A long Word file without page breaks (as python-docx and most converters write it) is read
+/// as the pages a reader sees, each classified, not refused as one page over the limit.
+#[test]
+fn a_long_word_file_is_read_page_by_page() {
+    let w = Workdir::new();
+    let spam = "WINNER! You have been selected to receive a cash prize of 1000 pounds. Call 09061701461 now to claim, text CLAIM to 80086, valid 12 hours only.";
+    let paragraph = [spam; 10].join(" "); // about 1,400 characters
+    let paragraphs: Vec<&str> = (0..16).map(|_| paragraph.as_str()).collect();
+    w.write("in/long.docx", docx(&paragraphs));
+    let (code, lines) = job(&w, &[], &[]);
+    assert_eq!(code, 0, "{lines:?}");
+    let pages = of(&lines, "long.docx");
+    // 16 paragraphs of ~1,400 characters, two to a 3,000-character page.
+    assert_eq!(pages.len(), 8, "{pages:?}");
+    for (k, page) in pages.iter().enumerate() {
+        assert!(page.get("Errors").is_none(), "{page}");
+        assert_eq!(top(page), "spam");
+        let meta = &page["DocumentMetadata"];
+        assert_eq!(meta["PageNumber"], k + 1);
+        assert_eq!(meta["Pages"], 8);
+        let chars = meta["ExtractedCharacters"][0]["Count"].as_u64().unwrap();
+        assert!((2_000..=3_000).contains(&chars), "page {}: {chars}", k + 1);
+    }
 }
 
 #[test]
@@ -216,6 +263,150 @@ fn images_without_an_ocr_engine_get_a_page_error_that_says_what_to_install() {
     );
 }
 
+/// A fake `tesseract` that knows only English: a scan for a German classifier gets page errors
+/// naming the pack to install, and the job says it once, in its record's Message and on stderr.
+#[test]
+fn a_missing_ocr_language_pack_is_named_once_for_the_job() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = Workdir::new();
+    w.train_small("de", "de_small.csv", &["--language-code", "de"]);
+    let fake = w.join("tesseract");
+    fs::write(
+        &fake,
+        "#!/bin/sh\n[ \"$1\" = --list-langs ] && { echo 'List of available languages (1):'; echo eng; exit 0; }\nexit 1\n",
+    )
+    .unwrap();
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    docs(&w, &["brief-de.png", "spam.png"]);
+    let m = w.join("models/de").display().to_string();
+    let out = crate::util::command(
+        w.path(),
+        &[
+            "classify",
+            "--input",
+            "in/",
+            "--input-format",
+            "ONE_DOC_PER_FILE",
+            "--model",
+            &m,
+            "--output",
+            "out/",
+        ],
+    )
+    .env("DOCCLASS_TESSERACT", &fake)
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let job: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let record = &job["DocumentClassificationJobProperties"];
+    assert_eq!(record["JobStatus"], "COMPLETED");
+    let message = record["Message"].as_str().unwrap();
+    assert!(
+        message.contains("apt-get install tesseract-ocr-deu"),
+        "{message}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("tesseract-ocr-deu").count(), 1, "{stderr}");
+    for line in prediction_values(&w.archive(&job)) {
+        let e = &line["Errors"][0];
+        assert_eq!(e["ErrorCode"], "TEXTRACT_BAD_PAGE");
+        assert!(
+            e["ErrorMessage"].as_str().unwrap().contains("German"),
+            "{line}"
+        );
+    }
+}
+
+/// A job says how far it is while it runs: on stderr (a log here, not a terminal) a line every
+/// few seconds, and in its record, which Describe shows; `-q` says nothing.
+#[test]
+fn a_long_job_reports_progress_as_it_runs() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = Workdir::new();
+    // A fake OCR engine that takes a second a page: 8 images take several seconds.
+    let fake = w.join("tesseract");
+    fs::write(
+        &fake,
+        "#!/bin/sh\n[ \"$1\" = --list-langs ] && { echo eng; exit 0; }\nsleep 1\nprintf 'level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\tleft\\ttop\\twidth\\theight\\tconf\\ttext\\n5\\t1\\t1\\t1\\t1\\t1\\t10\\t10\\t50\\t12\\t96\\tWINNER\\n'\n",
+    )
+    .unwrap();
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    let png = fs::read(fixture("docs/spam.png")).unwrap();
+    for i in 0..8 {
+        w.write(&format!("in/{i}.png"), &png);
+    }
+    let m = model();
+    let args = [
+        "classify",
+        "--input",
+        "in/",
+        "--input-format",
+        "ONE_DOC_PER_FILE",
+        "--model",
+        &m,
+        "--output",
+        "out/",
+        "--threads",
+        "1",
+        "--job-id",
+        "5106",
+    ];
+    let child = crate::util::command(w.path(), &args)
+        .env("DOCCLASS_TESSERACT", &fake)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // While it runs, the record shows its progress.
+    let record = w.join(".docclass/jobs/5106.json");
+    let mut seen = None;
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if let Ok(bytes) = fs::read(&record) {
+            let r: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            if r["JobStatus"] == "IN_PROGRESS"
+                && r["Docclass"]["Progress"]["Pages"].as_u64() > Some(0)
+            {
+                seen = Some(r["Docclass"]["Progress"].clone());
+                break;
+            }
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = seen.expect("the running job's record showed no progress");
+    assert_eq!(seen["FilesTotal"], 8);
+    assert!(seen["Pages"].as_u64().unwrap() < 8, "{seen}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(" of 8 files"))
+        .collect();
+    assert!(!lines.is_empty(), "{stderr}");
+    assert!(
+        lines[0].contains("pages") && lines[0].contains("docs/s"),
+        "{stderr}"
+    );
+    let done: Value = serde_json::from_slice(&fs::read(&record).unwrap()).unwrap();
+    assert_eq!(done["Docclass"]["Progress"]["Pages"], 8);
+    assert_eq!(done["Docclass"]["Progress"]["FilesDone"], 8);
+    // Quiet: nothing on stderr.
+    let quiet = crate::util::command(w.path(), &[&args[..11], &["-q"]].concat())
+        .env("DOCCLASS_TESSERACT", &fake)
+        .output()
+        .unwrap();
+    assert!(quiet.status.success());
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn ocr_that_hangs_is_stopped_and_that_page_reported() {
@@ -225,7 +416,7 @@ fn ocr_that_hangs_is_stopped_and_that_page_reported() {
     let fake = w.join("tesseract");
     fs::write(
         &fake,
-        "#!/bin/sh\n[ \"$1\" = --version ] && exit 0\ncat > /dev/null\nexec sleep 30\n",
+        "#!/bin/sh\n[ \"$1\" = --list-langs ] && { echo eng; exit 0; }\ncat > /dev/null\nexec sleep 30\n",
     )
     .unwrap();
     fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
@@ -396,21 +587,7 @@ fn a_model_trains_on_folders_of_documents() {
                 pdf_with_pages(1, |_| text.clone()),
             );
         } else {
-            let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-            z.start_file(
-                "word/document.xml",
-                zip::write::SimpleFileOptions::default(),
-            )
-            .unwrap();
-            let body = format!(
-                r#"<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>{}</w:t></w:r></w:p></w:body></w:document>"#,
-                text.replace('&', "&amp;").replace('<', "&lt;")
-            );
-            z.write_all(body.as_bytes()).unwrap();
-            w.write(
-                &format!("train/{label}/{i}.docx"),
-                z.finish().unwrap().into_inner(),
-            );
+            w.write(&format!("train/{label}/{i}.docx"), docx(&[&text]));
         }
     }
     w.ok(&[

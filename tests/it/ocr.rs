@@ -113,3 +113,64 @@ fn forced_ocr_reads_native_pages_as_images_and_analyze_lays_out_tables() {
     assert_eq!(summary(&analyzed).len(), 3);
     assert!(analyzed.iter().all(|l| l.get("Errors").is_none()));
 }
+
+/// A scan in German, classified by a classifier trained on German (`--language-code de`): OCR
+/// runs with Tesseract's German pack (`-l deu`, `tesseract-ocr-deu`, installed by `.ci/run`),
+/// reads the letter's umlauts, and the page is classified.
+#[test]
+fn a_german_scan_is_read_with_the_german_language_pack() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = Workdir::new();
+    w.train_small("de", "de_small.csv", &["--language-code", "de"]);
+    docs(&w, &["brief-de.png"]);
+    // The real engine behind a wrapper that notes how it was called.
+    let log = w.join("calls.txt");
+    let wrapper = w.join("tesseract");
+    fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> '{}'\nexec tesseract \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    let m = w.join("models/de").display().to_string();
+    let out = crate::util::command(
+        w.path(),
+        &[
+            "classify",
+            "--input",
+            "in/",
+            "--input-format",
+            "ONE_DOC_PER_FILE",
+            "--model",
+            &m,
+            "--output",
+            "out/",
+            "-q",
+        ],
+    )
+    .env("DOCCLASS_TESSERACT", &wrapper)
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "German OCR needs tesseract-ocr-deu: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let job: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines = prediction_values(&w.archive(&job));
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].get("Errors").is_none(), "{}", lines[0]);
+    assert_eq!(lines[0]["Classes"][0]["Name"], "spam", "{}", lines[0]);
+    let chars = lines[0]["DocumentMetadata"]["ExtractedCharacters"][0]["Count"]
+        .as_u64()
+        .unwrap();
+    assert!(chars > 250, "{chars} characters read");
+    let calls = fs::read_to_string(&log).unwrap();
+    assert!(
+        calls.lines().any(|c| c.contains("-l deu")),
+        "OCR was not run in German: {calls}"
+    );
+}

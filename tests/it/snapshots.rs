@@ -179,6 +179,7 @@ fn record_shapes() {
         ".DocumentClassificationJobProperties.Docclass.Threads" => "[threads]",
         ".DocumentClassificationJobProperties.Docclass.Counts.Seconds" => "[seconds]",
         ".DocumentClassificationJobProperties.Docclass.Counts.OutputBytes" => "[bytes]",
+        ".DocumentClassificationJobProperties.Docclass.Progress.Seconds" => "[seconds]",
     });
     let described = w.ok(&[
         "describe-document-classifier",
@@ -258,6 +259,7 @@ fn service_response_shapes() {
         ".DocumentClassificationJobProperties.SubmitTime" => "[time]",
         ".DocumentClassificationJobProperties.EndTime" => "[time]",
         ".DocumentClassificationJobProperties.OutputDataConfig.S3Uri" => redact,
+        ".DocumentClassificationJobProperties.Docclass.Progress.Seconds" => "[seconds]",
     });
     let classified = call(
         "ClassifyDocument",

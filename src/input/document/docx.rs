@@ -3,7 +3,11 @@
 //! line each with their cells (`w:tc`) joined by ` | `, in document order. DOCX has no pages of
 //! its own: a page ends at an explicit page break (`w:br w:type="page"`), at a page break Word
 //! recorded when it last laid the document out (`w:lastRenderedPageBreak`), and at a section
-//! that starts on a new page. The XML is read through a byte limit, so a zip bomb stops there.
+//! that starts on a new page. Files written by programs rather than by Word carry no layout
+//! breaks, so a page is also ended when its text fills a printed page (`PAGE_CHARACTERS`), at a
+//! paragraph's end (a paragraph longer than a page at a space): a long report is read as the
+//! pages a reader sees, as its PDF would be, instead of one page over the character limit. The
+//! XML is read through a byte limit, so a zip bomb stops there.
 
 use std::io::Read;
 
@@ -14,6 +18,9 @@ use super::DOCUMENT_SIZE_EXCEEDED;
 use super::{DocumentType, Failure, Limits, Page, Paged, Reader, INVALID_DOCUMENT};
 
 const BODY: &str = "word/document.xml";
+/// Characters of a printed page: a Letter or A4 page of 11-point text with one-inch margins holds
+/// about 500 words, some 3,000 characters (a third of Comprehend's 10,000 a page).
+pub const PAGE_CHARACTERS: usize = 3_000;
 
 /// Whether a zip holds a Word document body.
 pub fn is_word(bytes: &[u8]) -> bool {
@@ -200,7 +207,57 @@ fn pages_of(xml: &[u8]) -> Result<Vec<String>, String> {
     while walk.pages.len() > 1 && walk.pages.last().is_some_and(|p| p.trim().is_empty()) {
         walk.pages.pop();
     }
-    Ok(walk.pages)
+    Ok(walk
+        .pages
+        .into_iter()
+        .flat_map(|p| fill_pages(&p, PAGE_CHARACTERS))
+        .collect())
+}
+
+/// Cuts `text` into pages of at most `budget` characters: whole lines while they fit, a line
+/// longer than a page at the last space before the budget (or at the budget, with none).
+fn fill_pages(text: &str, budget: usize) -> Vec<String> {
+    if text.chars().count() <= budget {
+        return vec![text.to_string()];
+    }
+    let mut pages = Vec::new();
+    let mut page = String::new();
+    let mut used = 0;
+    for line in text.split_inclusive('\n') {
+        let mut rest = line;
+        loop {
+            let len = rest.chars().count();
+            if used + len <= budget {
+                page.push_str(rest);
+                used += len;
+                break;
+            }
+            if used > 0 {
+                pages.push(std::mem::take(&mut page));
+                used = 0;
+                continue;
+            }
+            // A line longer than a page: cut it at its last space within the budget.
+            let end = rest
+                .char_indices()
+                .nth(budget)
+                .map_or(rest.len(), |(i, _)| i);
+            let cut = rest[..end]
+                .rfind(char::is_whitespace)
+                .filter(|&i| i > 0)
+                .map_or(end, |i| i + 1);
+            let (head, tail) = rest.split_at(cut);
+            pages.push(format!("{}\n", head.trim_end()));
+            rest = tail;
+            if rest.is_empty() {
+                break;
+            }
+        }
+    }
+    if !page.trim().is_empty() {
+        pages.push(page);
+    }
+    pages
 }
 
 #[cfg(test)]
@@ -226,6 +283,28 @@ mod tests {
                 "second page\n".to_string()
             ]
         );
+    }
+
+    #[test]
+    fn a_long_page_is_cut_where_a_reader_would_turn_it() {
+        let para = "word ".repeat(100); // 500 characters a paragraph
+        let text: String = (0..20).map(|_| format!("{}\n", para.trim_end())).collect();
+        let pages = fill_pages(&text, 3_000);
+        // Six 499-character paragraphs (and their line ends) fit a page: 20 make four pages.
+        assert_eq!(pages.len(), 4);
+        assert!(pages.iter().all(|p| p.chars().count() <= 3_000));
+        assert_eq!(pages.concat(), text);
+        // One paragraph longer than a page is cut at spaces, nothing lost.
+        let long = format!("{}\n", "abcdefghi ".repeat(700).trim_end());
+        let pages = fill_pages(&long, 3_000);
+        assert_eq!(pages.len(), 3);
+        assert!(pages
+            .iter()
+            .all(|p| p.chars().count() <= 3_000 && !p.starts_with(' ')));
+        let words: Vec<&str> = pages.iter().flat_map(|p| p.split_whitespace()).collect();
+        assert_eq!(words.len(), 700);
+        // A page that fits stays as it is.
+        assert_eq!(fill_pages("short\n", 3_000), vec!["short\n".to_string()]);
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub struct Word {
 pub enum OcrError {
     /// No `tesseract` to run.
     Unavailable(String),
+    /// Tesseract runs, but without the language pack the job needs.
+    Missing(String),
     /// The engine ran longer than the limit and was stopped.
     TimedOut(Duration),
     /// The engine failed on the image.
@@ -54,6 +56,7 @@ impl std::fmt::Display for OcrError {
                 f,
                 "OCR is not available ({why}); install Tesseract (apt-get install tesseract-ocr tesseract-ocr-eng) to read images and scans"
             ),
+            OcrError::Missing(why) => write!(f, "OCR cannot read this language: {why}"),
             OcrError::TimedOut(d) => {
                 write!(f, "OCR did not finish within {} s and was stopped", d.as_secs())
             }
@@ -85,38 +88,104 @@ impl Default for Ocr {
     }
 }
 
-/// Whether a `tesseract` command ran, remembered per command.
-type Checked = (PathBuf, Result<(), OcrError>);
+/// Longest `tesseract --list-langs` may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Tesseract's language pack for each of Comprehend's language codes.
+const LANGUAGE_PACKS: &[(&str, &str, &str)] = &[
+    ("en", "eng", "English"),
+    ("es", "spa", "Spanish"),
+    ("fr", "fra", "French"),
+    ("de", "deu", "German"),
+    ("it", "ita", "Italian"),
+    ("pt", "por", "Portuguese"),
+    ("ar", "ara", "Arabic"),
+    ("hi", "hin", "Hindi"),
+    ("ja", "jpn", "Japanese"),
+    ("ko", "kor", "Korean"),
+    ("zh", "chi_sim", "Chinese (simplified)"),
+    ("zh-TW", "chi_tra", "Chinese (traditional)"),
+];
+
+/// Whether a `tesseract` command (and language pack) ran, remembered per command and language.
+type Checked = ((PathBuf, String), Result<(), OcrError>);
 
 impl Ocr {
-    /// Whether the engine runs at all (checked once per process and command).
+    /// The same engine reading `language_code` (Comprehend's: `en`, `de`, ...) with Tesseract's
+    /// pack for it (`eng`, `deu`, ...); an unknown code keeps the current language.
+    pub fn for_language(mut self, language_code: &str) -> Self {
+        if let Some((_, pack, _)) = LANGUAGE_PACKS.iter().find(|(c, _, _)| *c == language_code) {
+            self.language = (*pack).to_string();
+        }
+        self
+    }
+
+    /// Whether the engine runs at all, with its language pack installed (checked once per
+    /// process, command and language).
     pub fn check(&self) -> Result<(), OcrError> {
         static CHECKED: OnceLock<std::sync::Mutex<Vec<Checked>>> = OnceLock::new();
         let mut done = CHECKED
             .get_or_init(Default::default)
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if let Some((_, r)) = done.iter().find(|(c, _)| *c == self.command) {
+        let key = (self.command.clone(), self.language.clone());
+        if let Some((_, r)) = done.iter().find(|(k, _)| *k == key) {
             return r.clone();
         }
-        let r = match Command::new(&self.command)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-        {
-            Ok(s) if s.success() => Ok(()),
-            Ok(s) => Err(OcrError::Unavailable(format!(
-                "'{} --version' exited with {s}",
-                self.command.display()
-            ))),
-            Err(e) => Err(OcrError::Unavailable(format!(
-                "cannot run '{}': {e}",
-                self.command.display()
-            ))),
-        };
-        done.push((self.command.clone(), r.clone()));
+        let r = self.probe();
+        done.push((key, r.clone()));
         r
+    }
+
+    /// Runs `tesseract --list-langs` (for at most `PROBE_TIMEOUT`): the engine is there, and
+    /// knows this job's language.
+    fn probe(&self) -> Result<(), OcrError> {
+        let cannot = |e: std::io::Error| {
+            OcrError::Unavailable(format!("cannot run '{}': {e}", self.command.display()))
+        };
+        let mut child = Command::new(&self.command)
+            .arg("--list-langs")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(cannot)?;
+        let started = Instant::now();
+        while child.try_wait().map_err(cannot)?.is_none() {
+            if started.elapsed() > PROBE_TIMEOUT {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(OcrError::Unavailable(format!(
+                    "'{} --list-langs' did not answer within {} s",
+                    self.command.display(),
+                    PROBE_TIMEOUT.as_secs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let out = child.wait_with_output().map_err(cannot)?;
+        if !out.status.success() {
+            return Err(OcrError::Unavailable(format!(
+                "'{} --list-langs' exited with {}",
+                self.command.display(),
+                out.status
+            )));
+        }
+        // Tesseract lists its languages one a line, after a heading line (on stdout, or on
+        // stderr in older versions).
+        let listed = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+        if listed.lines().any(|l| l.trim() == self.language) {
+            return Ok(());
+        }
+        let (name, package) = LANGUAGE_PACKS
+            .iter()
+            .find(|(_, pack, _)| *pack == self.language)
+            .map(|(_, pack, name)| (*name, format!("tesseract-ocr-{}", pack.replace('_', "-"))))
+            .unwrap_or(("this", format!("tesseract-ocr-{}", self.language)));
+        Err(OcrError::Missing(format!(
+            "Tesseract has no language pack for {name} text ('{}'); install it (apt-get install {package})",
+            self.language
+        )))
     }
 
     /// The words of an image, in reading order. `dpi` is the image's resolution when known;
@@ -282,6 +351,33 @@ mod tests {
         assert_eq!(words[1].text, "mum,");
         assert_eq!((words[3].block, words[3].left, words[3].top), (2, 10, 80));
         assert_eq!(lines_of(&words), "Dear mum,\nhome\n\nLove\n");
+    }
+
+    #[test]
+    fn a_missing_language_pack_is_named_with_its_package() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("tesseract");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\necho 'List of available languages in \"/usr/share\" (2):'\necho eng\necho osd\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let ocr = Ocr {
+            command: fake,
+            ..Ocr::default()
+        };
+        assert_eq!(ocr.clone().for_language("en").check(), Ok(()));
+        let german = ocr.for_language("de");
+        assert_eq!(german.language, "deu");
+        let e = german.check().unwrap_err();
+        assert!(matches!(e, OcrError::Missing(_)), "{e}");
+        assert!(
+            e.to_string().contains("German")
+                && e.to_string().contains("apt-get install tesseract-ocr-deu"),
+            "{e}"
+        );
     }
 
     #[test]

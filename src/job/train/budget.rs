@@ -181,10 +181,24 @@ pub fn check_input(config: &TrainConfig, progress: &mut dyn FnMut(TrainProgress)
     let Some(sample) = Sample::read(first, config.format)? else {
         return Ok(());
     };
-    let estimate = sample.extrapolate(&smallest_features(config), total)?;
+    let mut estimate = sample.extrapolate(&smallest_features(config), total)?;
+    let mut largest = sample.extrapolate(&largest_features(config), total)?;
+    if config.format == DataFormat::LabelFolders {
+        // One document a file, whatever the sample saw.
+        estimate.documents = files.len() as u64;
+        largest.documents = files.len() as u64;
+    }
+    let range = if largest.peak() > estimate.peak() {
+        format!(
+            "{} to {}",
+            human_bytes(estimate.peak()),
+            human_bytes(largest.peak())
+        )
+    } else {
+        human_bytes(estimate.peak())
+    };
     progress(TrainProgress::Line(format!(
-        "memory: about {} needed for {} of input ({} documents), budget {}",
-        human_bytes(estimate.peak()),
+        "memory: about {range} needed for {} of input (about {} documents), budget {}",
         human_bytes(total),
         estimate.documents,
         budget_words(&config.memory)
@@ -217,6 +231,19 @@ fn smallest_features(config: &TrainConfig) -> FeatureSpec {
         digit_shapes: false,
         ..FeatureSpec::default()
     };
+    config
+        .overrides
+        .apply(&mut spec, &mut crate::model::TrainParams::default());
+    spec
+}
+
+/// The features with the most stored entries the search may try (character n-grams), or the
+/// flags' when the settings are fixed.
+fn largest_features(config: &TrainConfig) -> FeatureSpec {
+    if config.search.is_none() {
+        return config.features.clone();
+    }
+    let mut spec = FeatureSpec::default();
     config
         .overrides
         .apply(&mut spec, &mut crate::model::TrainParams::default());

@@ -40,6 +40,9 @@ pub struct CrossValidation {
     /// The fold of every document, in input order (`--write-folds` shares it with other tools).
     #[serde(skip)]
     pub fold_of: Vec<usize>,
+    /// Every document's out-of-fold label probabilities, in input order (`--write-scores`).
+    #[serde(skip)]
+    pub probabilities: Vec<Vec<f64>>,
 }
 
 /// Out-of-fold predictions of one setting: every document predicted by the model fitted on the
@@ -234,6 +237,7 @@ pub fn cross_validate(
         mean_fit_seconds: oof.fit_seconds / folds as f64,
         chosen_per_fold: oof.chosen,
         fold_of,
+        probabilities: oof.probabilities,
     })
 }
 

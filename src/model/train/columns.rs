@@ -216,7 +216,8 @@ impl<'a, R: Rows> ColumnLogistic<'a, R> {
                     if rows.softmax {
                         softmax_row(z, rows.class[i] as usize, s, r, &mut loss);
                     } else {
-                        sigmoid_row(z, &rows.targets[i * m..i * m + m], s, r, &mut loss);
+                        let t = &rows.targets[i * m..i * m + m];
+                        sigmoid_row(z, t, (s, &rows.head_weights), r, &mut loss);
                     }
                 }
                 loss

@@ -94,7 +94,8 @@ impl Targets {
 pub enum ClassWeight {
     /// Every row counts once.
     None,
-    /// Rows weigh `n / (k · n_class)`, so rare classes count as much as common ones.
+    /// Rows weigh `n / (k · n_class)`, so rare classes count as much as common ones (MULTI_LABEL:
+    /// each label's positive and negative rows, `n / (2 · n_side)`).
     Balanced,
 }
 
@@ -345,13 +346,39 @@ impl TrainParams {
             }
         }
         let weights = self.sample_weights(n, k, &class, sample_weights)?;
+        let head_weights = self.head_weights(n, m, &targets);
         Ok(Encoded {
             heads: m,
             softmax: self.mode == Mode::MultiClass && m > 1,
             targets,
             class,
             weights,
+            head_weights,
         })
+    }
+
+    /// MULTI_LABEL with balanced classes: each label's sigmoid weighs its positive and its
+    /// negative rows so both sides count as much (`n / (2 · n_side)`, as one-vs-rest logistic
+    /// regression with balanced classes does), so a rare label's scores reach the thresholds
+    /// people use (0.5, 0.3) instead of staying near its base rate.
+    fn head_weights(&self, n: usize, m: usize, targets: &[f32]) -> Vec<[f64; 2]> {
+        if self.mode != Mode::MultiLabel || self.class_weight != ClassWeight::Balanced {
+            return Vec::new();
+        }
+        (0..m)
+            .map(|h| {
+                let positive = (0..n).filter(|&i| targets[i * m + h] > 0.5).count();
+                let negative = n - positive;
+                if positive == 0 || negative == 0 {
+                    [1.0, 1.0]
+                } else {
+                    [
+                        n as f64 / (2.0 * negative as f64),
+                        n as f64 / (2.0 * positive as f64),
+                    ]
+                }
+            })
+            .collect()
     }
 
     fn sample_weights(

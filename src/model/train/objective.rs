@@ -36,6 +36,9 @@ pub struct Encoded {
     pub class: Vec<u32>,
     /// Each row's weight `s_i`.
     pub weights: Vec<f64>,
+    /// For sigmoid heads, each head's weight of a row whose target is 0 and of one whose target
+    /// is 1 (MULTI_LABEL's balanced classes, label by label); empty when all are one.
+    pub head_weights: Vec<[f64; 2]>,
 }
 
 /// What L-BFGS minimises: a value and its gradient at a point.
@@ -200,7 +203,13 @@ fn pass<R: Rows>(x: &R, rows: &Encoded, w: &[f64], range: Range<usize>, g: &mut 
         if m == 1 {
             // One sigmoid head (two labels): no inner loops over heads.
             let zi = bias[0] + row_factor * dot(cols, vals, w);
-            sigmoid_row(&[zi], &rows.targets[i..i + 1], s, &mut r, &mut loss);
+            sigmoid_row(
+                &[zi],
+                &rows.targets[i..i + 1],
+                (s, &rows.head_weights),
+                &mut r,
+                &mut loss,
+            );
             bias_grad[0] += r[0];
             let ri = r[0] * row_factor;
             for (&c, &v) in cols.iter().zip(vals) {
@@ -222,7 +231,8 @@ fn pass<R: Rows>(x: &R, rows: &Encoded, w: &[f64], range: Range<usize>, g: &mut 
         if rows.softmax {
             softmax_row(&z, rows.class[i] as usize, s, &mut r, &mut loss);
         } else {
-            sigmoid_row(&z, &rows.targets[i * m..i * m + m], s, &mut r, &mut loss);
+            let t = &rows.targets[i * m..i * m + m];
+            sigmoid_row(&z, t, (s, &rows.head_weights), &mut r, &mut loss);
         }
         for (b, r) in bias_grad.iter_mut().zip(&r) {
             *b += r;
@@ -274,12 +284,22 @@ pub(super) fn softmax_row(z: &[f64], class: usize, s: f64, r: &mut [f64], loss: 
     *loss += s * (lse - z[class]);
 }
 
-/// Adds the independent sigmoid losses of one row, weighted by `s`, to `loss` head by head
-/// (the order of the sums is part of the result); writes `s · (p - t)` into `r`.
-pub(super) fn sigmoid_row(z: &[f64], targets: &[f32], s: f64, r: &mut [f64], loss: &mut f64) {
+/// Adds the independent sigmoid losses of one row, weighted by the row's `s` times each head's
+/// weight of its target (`head_weights`, when any), to `loss` head by head (the order of the
+/// sums is part of the result); writes the weighted `p - t` into `r`.
+pub(super) fn sigmoid_row(
+    z: &[f64],
+    targets: &[f32],
+    (row_weight, head_weights): (f64, &[[f64; 2]]),
+    r: &mut [f64],
+    loss: &mut f64,
+) {
     for h in 0..z.len() {
         let zt = z[h];
         let target = targets[h] as f64;
+        let s = head_weights.get(h).map_or(row_weight, |w| {
+            row_weight * w[usize::from(targets[h] > 0.5)]
+        });
         // softplus(z) - t z, computed stably.
         let sp = if zt > 0.0 {
             zt + (-zt).exp().ln_1p()
