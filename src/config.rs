@@ -441,6 +441,7 @@ pub fn serve_config(a: &crate::cli::ServeArgs) -> Result<(ServiceConfig, HttpCon
         concurrency: a.concurrency,
         max_queued_jobs: a.max_queued_jobs,
         registry: registry.clone(),
+        resume: true,
     };
     let http = HttpConfig {
         addr: std::net::SocketAddr::new(a.host, a.port),

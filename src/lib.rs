@@ -21,11 +21,13 @@
 //!
 //! Training reads labelled data (`input::labeled`), shares stage 2 with classification, fits
 //! the model with sparse L-BFGS (`model::train`) and evaluates it as Comprehend reports it
-//! (`model::metrics`).
+//! (`model::metrics`). [`flywheel`] keeps a classifier improving: datasets copied into a data
+//! lake, iterations that train a new version and score it beside the active one.
 
 pub mod atomic;
 pub mod aws;
 pub mod error;
+pub mod flywheel;
 pub mod input;
 pub mod job;
 pub mod location;

@@ -1,6 +1,7 @@
 //! The `docclass` binary: parse flags (`cli`), validate them into configs (`config`), call the
 //! library, print JSON on stdout and progress on stderr, and map the outcome to an exit code.
 
+mod awscli;
 mod cli;
 mod config;
 mod progress;
@@ -12,7 +13,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, Command};
 use config::UsageError;
@@ -30,16 +31,40 @@ const EXIT_DOCUMENT_ERRORS: u8 = 3;
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // docclass's own commands, and the AWS CLI's for the operations docclass serves.
+    let mut command = Cli::command();
+    for c in awscli::COMMANDS {
+        command = command.subcommand(awscli::clap_command(c));
+    }
+    let mut matches = match command.try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return usage_exit(e),
+    };
+    if let Some((name, sub)) = matches.subcommand() {
+        if let Some(aws) = awscli::find(name) {
+            configure_s3(sub.get_one("endpoint_url"), sub.get_one("profile"));
+            return finish(awscli::run(aws, sub));
+        }
+    }
+    let cli = match Cli::from_arg_matches_mut(&mut matches) {
         Ok(cli) => cli,
         Err(e) => return usage_exit(e),
     };
     // The flags are the command-line form of the standard AWS variables, and win over them.
+    configure_s3(cli.endpoint_url.as_ref(), cli.profile.as_ref());
+    finish(run(cli))
+}
+
+fn configure_s3(endpoint_url: Option<&String>, profile: Option<&String>) {
     docclass::s3::configure(docclass::s3::S3Settings {
-        endpoint_url: cli.endpoint_url.clone(),
-        profile: cli.profile.clone(),
+        endpoint_url: endpoint_url.cloned(),
+        profile: profile.cloned(),
     });
-    match run(cli) {
+}
+
+/// The exit code of a command's outcome, its error said in one line on stderr.
+fn finish(outcome: Result<ExitCode>) -> ExitCode {
+    match outcome {
         Ok(code) => code,
         Err(err) => {
             if is_broken_pipe(&err) {

@@ -88,17 +88,52 @@ impl Parser<'_> {
                 return Err(self.err(&format!("expected '=' after '{key}'")));
             }
             self.pos += 1;
-            let value = self.value(close)?;
+            let mut value = self.value(close)?;
+            // `Key=a,b,Next=c`: values after a comma that are not `Key=` belong to the key
+            // before them, as a list (the AWS CLI's `SecurityGroupIds=sg-1,sg-2`).
+            loop {
+                self.skip_ws();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    c if c == close => break,
+                    None => break,
+                    _ => return Err(self.err("expected ','")),
+                }
+                if self.at_key() {
+                    break;
+                }
+                self.skip_ws();
+                if self.peek().is_none() || self.peek() == close {
+                    return Err(self.err("expected a key after ','"));
+                }
+                let more = self.value(close)?;
+                match &mut value {
+                    Value::Array(items) => items.push(more),
+                    first => *first = Value::Array(vec![first.take(), more]),
+                }
+            }
             map.insert(key, value);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                c if c == close => break,
-                None => break,
-                _ => return Err(self.err("expected ','")),
+            if close.is_some() && self.peek() == close || self.peek().is_none() {
+                break;
             }
         }
         Ok(Value::Object(map))
+    }
+
+    /// Whether the text ahead is `Key=` (or the end of the structure).
+    fn at_key(&self) -> bool {
+        let mut p = self.pos;
+        while p < self.s.len() && self.s[p].is_ascii_whitespace() {
+            p += 1;
+        }
+        let start = p;
+        while p < self.s.len() && self.s[p].is_ascii_alphanumeric() {
+            p += 1;
+        }
+        while p < self.s.len() && self.s[p].is_ascii_whitespace() {
+            p += 1;
+        }
+        p > start && self.s.get(p) == Some(&b'=')
     }
 
     fn value(&mut self, close: Option<u8>) -> Result<Value> {
@@ -204,6 +239,11 @@ mod tests {
             ),
             ("A='x, y',B=\"q\"", json!({"A": "x, y", "B": "q"})),
             ("A=a\\,b", json!({"A": "a,b"})),
+            (
+                "SecurityGroupIds=sg-1,sg-2,Subnets=s-1",
+                json!({"SecurityGroupIds": ["sg-1", "sg-2"], "Subnets": "s-1"}),
+            ),
+            ("Key=a,b,c", json!({"Key": ["a", "b", "c"]})),
             ("{\"S3Uri\": \"x\"}", json!({"S3Uri": "x"})),
             (
                 "AugmentedManifests=[{S3Uri=m.jsonl,AttributeNames=[job]}]",

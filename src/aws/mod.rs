@@ -177,6 +177,54 @@ pub fn iso8601(epoch: f64) -> String {
     )
 }
 
+/// Reads a timestamp as the AWS CLI takes one: epoch seconds, or ISO 8601 (`2023-06-14`,
+/// `2023-06-14T17:09:51`, with optional fraction and `Z` or `+hh:mm` offset; UTC when none).
+pub fn parse_timestamp(text: &str) -> Option<f64> {
+    let t = text.trim();
+    if let Ok(epoch) = t.parse::<f64>() {
+        return epoch.is_finite().then_some(epoch);
+    }
+    let (date, time) = match t.split_once(['T', ' ']) {
+        Some((d, rest)) => (d, rest),
+        None => (t, "00:00:00"),
+    };
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (d.next()??, d.next()??, d.next()??);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Offset: a trailing Z, or +hh:mm / -hh:mm after the seconds.
+    let (clock, offset) = if let Some(c) = time.strip_suffix('Z') {
+        (c, 0)
+    } else if let Some(pos) = time.rfind(['+', '-']) {
+        let (c, o) = time.split_at(pos);
+        let sign = if o.starts_with('-') { -1 } else { 1 };
+        let (h, m) = o[1..].split_once(':').unwrap_or((&o[1..], "0"));
+        (
+            c,
+            sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60),
+        )
+    } else {
+        (time, 0)
+    };
+    let mut c = clock.splitn(3, ':');
+    let hour: i64 = c.next()?.parse().ok()?;
+    let minute: i64 = c.next().unwrap_or("0").parse().ok()?;
+    let second: f64 = c.next().unwrap_or("0").parse().ok()?;
+    if hour > 23 || minute > 59 || !(0.0..61.0).contains(&second) {
+        return None;
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + hour * 3600 + minute * 60 - offset) as f64 + second)
+}
+
 /// Rewrites the epoch-second timestamps under `keys` of a JSON object as the AWS CLI prints them.
 pub fn iso_timestamps(v: &mut serde_json::Value, keys: &[&str]) {
     for key in keys {
@@ -238,6 +286,34 @@ pub fn check_job_id(id: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_read_as_the_aws_cli_reads_them() {
+        for (text, want) in [
+            ("1686762591.788", 1_686_762_591.788),
+            ("2023-06-14T17:09:51.788000+00:00", 1_686_762_591.788),
+            ("2023-06-14T17:09:51Z", 1_686_762_591.0),
+            ("2023-06-14T19:09:51+02:00", 1_686_762_591.0),
+            ("2023-06-14", 1_686_700_800.0),
+            ("1970-01-01T00:00:00", 0.0),
+            ("2000-02-29T12:00:00", 951_825_600.0),
+        ] {
+            let got = parse_timestamp(text).unwrap();
+            assert!((got - want).abs() < 1e-6, "{text}: {got} != {want}");
+        }
+        for bad in [
+            "",
+            "yesterday",
+            "2023-13-01",
+            "2023-06-14T25:00:00",
+            "2023-06",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+        // What iso8601 prints reads back.
+        let t = 1_733_390_000.25;
+        assert_eq!(parse_timestamp(&iso8601(t)), Some(t));
+    }
 
     #[test]
     fn arns_round_trip() {

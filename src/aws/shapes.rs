@@ -16,7 +16,7 @@ pub struct Shape {
     pub name: &'static str,
     pub kind: Kind,
     /// The pattern, compiled on first use.
-    regex: OnceLock<Regex>,
+    regex: OnceLock<Pattern>,
 }
 
 /// What a shape is, with its constraints.
@@ -47,6 +47,66 @@ pub enum Kind {
         members: &'static [(&'static str, &'static Shape)],
         required: &'static [&'static str],
     },
+}
+
+/// A pattern of the API model. The model's patterns are Java regular expressions; the one
+/// construct among them that Rust's `regex` lacks, a leading negative lookahead (`^(?!X)Y$`),
+/// is checked as two expressions: `Y` must match the whole string and `X` must not match at its
+/// start.
+struct Pattern {
+    whole: Regex,
+    not_at_start: Option<Regex>,
+}
+
+impl Pattern {
+    fn compile(p: &str) -> Pattern {
+        let anchored = |body: &str| {
+            Regex::new(&format!("^(?:{body})$")).expect("the API model's patterns compile")
+        };
+        if let Some(rest) = p.strip_prefix("^(?!") {
+            if let Some(close) = closing_paren(rest) {
+                let ahead = &rest[..close];
+                let body = rest[close + 1..].trim_end_matches('$');
+                return Pattern {
+                    whole: anchored(body),
+                    not_at_start: Some(
+                        Regex::new(&format!("^(?:{ahead})")).expect("the lookahead compiles"),
+                    ),
+                };
+            }
+        }
+        Pattern {
+            whole: anchored(p),
+            not_at_start: None,
+        }
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        self.whole.is_match(s) && !self.not_at_start.as_ref().is_some_and(|r| r.is_match(s))
+    }
+}
+
+/// The index of the `)` closing a group whose `(` came just before `text`.
+fn closing_paren(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut depth, mut i, mut in_class) = (0usize, 0, false);
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'[' if !in_class => in_class = true,
+            b']' if in_class => in_class = false,
+            b'(' if !in_class => depth += 1,
+            b')' if !in_class => {
+                if depth == 0 {
+                    return Some(i);
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Why a request does not fit the model.
@@ -267,9 +327,7 @@ impl Shape {
             return Err(constraint(path, s, &length_rule(*min, *max)));
         }
         if let Some(p) = pattern {
-            let re = self.regex.get_or_init(|| {
-                Regex::new(&format!("^(?:{p})$")).expect("the API model's patterns compile")
-            });
+            let re = self.regex.get_or_init(|| Pattern::compile(p));
             if !re.is_match(s) {
                 let what = format!("satisfy regular expression pattern: {p}");
                 return Err(constraint(path, s, &what));
@@ -994,6 +1052,356 @@ pub static VPC_CONFIG: Shape = Shape::structure(
     &["SecurityGroupIds", "Subnets"],
 );
 
+// Flywheels and their datasets and iterations.
+
+pub static COMPREHEND_DATASET_ARN: Shape = Shape::string(
+    "ComprehendDatasetArn",
+    None,
+    Some(256),
+    Some(
+        r#"arn:aws(-[^:]+)?:comprehend:[a-zA-Z0-9-]*:[0-9]{12}:flywheel/[a-zA-Z0-9](-*[a-zA-Z0-9])*/dataset/[a-zA-Z0-9](-*[a-zA-Z0-9])*"#,
+    ),
+    &[],
+);
+
+pub static CREATE_DATASET_REQUEST: Shape = Shape::structure(
+    "CreateDatasetRequest",
+    &[
+        ("FlywheelArn", &COMPREHEND_FLYWHEEL_ARN),
+        ("DatasetName", &COMPREHEND_ARN_NAME),
+        ("DatasetType", &DATASET_TYPE),
+        ("Description", &DESCRIPTION),
+        ("InputDataConfig", &DATASET_INPUT_DATA_CONFIG),
+        ("ClientRequestToken", &CLIENT_REQUEST_TOKEN_STRING),
+        ("Tags", &TAG_LIST),
+    ],
+    &["FlywheelArn", "DatasetName", "InputDataConfig"],
+);
+
+pub static CREATE_FLYWHEEL_REQUEST: Shape = Shape::structure(
+    "CreateFlywheelRequest",
+    &[
+        ("FlywheelName", &COMPREHEND_ARN_NAME),
+        ("ActiveModelArn", &COMPREHEND_MODEL_ARN),
+        ("DataAccessRoleArn", &IAM_ROLE_ARN),
+        ("TaskConfig", &TASK_CONFIG),
+        ("ModelType", &MODEL_TYPE),
+        ("DataLakeS3Uri", &FLYWHEEL_S3_URI),
+        ("DataSecurityConfig", &DATA_SECURITY_CONFIG),
+        ("ClientRequestToken", &CLIENT_REQUEST_TOKEN_STRING),
+        ("Tags", &TAG_LIST),
+    ],
+    &["FlywheelName", "DataAccessRoleArn", "DataLakeS3Uri"],
+);
+
+pub static DATA_SECURITY_CONFIG: Shape = Shape::structure(
+    "DataSecurityConfig",
+    &[
+        ("ModelKmsKeyId", &KMS_KEY_ID),
+        ("VolumeKmsKeyId", &KMS_KEY_ID),
+        ("DataLakeKmsKeyId", &KMS_KEY_ID),
+        ("VpcConfig", &VPC_CONFIG),
+    ],
+    &[],
+);
+
+pub static DATASET_AUGMENTED_MANIFESTS_LIST: Shape = Shape::list(
+    "DatasetAugmentedManifestsList",
+    &DATASET_AUGMENTED_MANIFESTS_LIST_ITEM,
+    None,
+    None,
+);
+
+pub static DATASET_AUGMENTED_MANIFESTS_LIST_ITEM: Shape = Shape::structure(
+    "DatasetAugmentedManifestsListItem",
+    &[
+        ("AttributeNames", &ATTRIBUTE_NAMES_LIST),
+        ("S3Uri", &S3_URI),
+        ("AnnotationDataS3Uri", &S3_URI),
+        ("SourceDocumentsS3Uri", &S3_URI),
+        ("DocumentType", &AUGMENTED_MANIFESTS_DOCUMENT_TYPE_FORMAT),
+    ],
+    &["AttributeNames", "S3Uri"],
+);
+
+pub static DATASET_DATA_FORMAT: Shape = Shape::string(
+    "DatasetDataFormat",
+    None,
+    None,
+    None,
+    &["COMPREHEND_CSV", "AUGMENTED_MANIFEST"],
+);
+
+pub static DATASET_DOCUMENT_CLASSIFIER_INPUT_DATA_CONFIG: Shape = Shape::structure(
+    "DatasetDocumentClassifierInputDataConfig",
+    &[("S3Uri", &S3_URI), ("LabelDelimiter", &LABEL_DELIMITER)],
+    &["S3Uri"],
+);
+
+pub static DATASET_ENTITY_RECOGNIZER_ANNOTATIONS: Shape = Shape::structure(
+    "DatasetEntityRecognizerAnnotations",
+    &[("S3Uri", &S3_URI)],
+    &["S3Uri"],
+);
+
+pub static DATASET_ENTITY_RECOGNIZER_DOCUMENTS: Shape = Shape::structure(
+    "DatasetEntityRecognizerDocuments",
+    &[("S3Uri", &S3_URI), ("InputFormat", &INPUT_FORMAT)],
+    &["S3Uri"],
+);
+
+pub static DATASET_ENTITY_RECOGNIZER_ENTITY_LIST: Shape = Shape::structure(
+    "DatasetEntityRecognizerEntityList",
+    &[("S3Uri", &S3_URI)],
+    &["S3Uri"],
+);
+
+pub static DATASET_ENTITY_RECOGNIZER_INPUT_DATA_CONFIG: Shape = Shape::structure(
+    "DatasetEntityRecognizerInputDataConfig",
+    &[
+        ("Annotations", &DATASET_ENTITY_RECOGNIZER_ANNOTATIONS),
+        ("Documents", &DATASET_ENTITY_RECOGNIZER_DOCUMENTS),
+        ("EntityList", &DATASET_ENTITY_RECOGNIZER_ENTITY_LIST),
+    ],
+    &["Documents"],
+);
+
+pub static DATASET_FILTER: Shape = Shape::structure(
+    "DatasetFilter",
+    &[
+        ("Status", &DATASET_STATUS),
+        ("DatasetType", &DATASET_TYPE),
+        ("CreationTimeAfter", &TIMESTAMP),
+        ("CreationTimeBefore", &TIMESTAMP),
+    ],
+    &[],
+);
+
+pub static DATASET_INPUT_DATA_CONFIG: Shape = Shape::structure(
+    "DatasetInputDataConfig",
+    &[
+        ("AugmentedManifests", &DATASET_AUGMENTED_MANIFESTS_LIST),
+        ("DataFormat", &DATASET_DATA_FORMAT),
+        (
+            "DocumentClassifierInputDataConfig",
+            &DATASET_DOCUMENT_CLASSIFIER_INPUT_DATA_CONFIG,
+        ),
+        (
+            "EntityRecognizerInputDataConfig",
+            &DATASET_ENTITY_RECOGNIZER_INPUT_DATA_CONFIG,
+        ),
+    ],
+    &[],
+);
+
+pub static DATASET_STATUS: Shape = Shape::string(
+    "DatasetStatus",
+    None,
+    None,
+    None,
+    &["CREATING", "COMPLETED", "FAILED"],
+);
+
+pub static DATASET_TYPE: Shape = Shape::string("DatasetType", None, None, None, &["TRAIN", "TEST"]);
+
+pub static DELETE_FLYWHEEL_REQUEST: Shape = Shape::structure(
+    "DeleteFlywheelRequest",
+    &[("FlywheelArn", &COMPREHEND_FLYWHEEL_ARN)],
+    &["FlywheelArn"],
+);
+
+pub static DESCRIBE_DATASET_REQUEST: Shape = Shape::structure(
+    "DescribeDatasetRequest",
+    &[("DatasetArn", &COMPREHEND_DATASET_ARN)],
+    &["DatasetArn"],
+);
+
+pub static DESCRIBE_FLYWHEEL_ITERATION_REQUEST: Shape = Shape::structure(
+    "DescribeFlywheelIterationRequest",
+    &[
+        ("FlywheelArn", &COMPREHEND_FLYWHEEL_ARN),
+        ("FlywheelIterationId", &FLYWHEEL_ITERATION_ID),
+    ],
+    &["FlywheelArn", "FlywheelIterationId"],
+);
+
+pub static DESCRIBE_FLYWHEEL_REQUEST: Shape = Shape::structure(
+    "DescribeFlywheelRequest",
+    &[("FlywheelArn", &COMPREHEND_FLYWHEEL_ARN)],
+    &["FlywheelArn"],
+);
+
+pub static DESCRIPTION: Shape = Shape::string(
+    "Description",
+    None,
+    Some(2048),
+    Some(r#"^([a-zA-Z0-9_])[\\a-zA-Z0-9_@#%*+=:?./!\s-]*$"#),
+    &[],
+);
+
+pub static DOCUMENT_CLASSIFICATION_CONFIG: Shape = Shape::structure(
+    "DocumentClassificationConfig",
+    &[
+        ("Mode", &DOCUMENT_CLASSIFIER_MODE),
+        ("Labels", &LABELS_LIST),
+    ],
+    &["Mode"],
+);
+
+pub static ENTITY_RECOGNITION_CONFIG: Shape = Shape::structure(
+    "EntityRecognitionConfig",
+    &[("EntityTypes", &ENTITY_TYPES_LIST)],
+    &["EntityTypes"],
+);
+
+pub static ENTITY_TYPE_NAME: Shape = Shape::string(
+    "EntityTypeName",
+    None,
+    Some(64),
+    Some(r#"^(?![^\n\r\t,]*\\n|\\r|\\t)[^\n\r\t,]+$"#),
+    &[],
+);
+
+pub static ENTITY_TYPES_LIST: Shape =
+    Shape::list("EntityTypesList", &ENTITY_TYPES_LIST_ITEM, None, None);
+
+pub static ENTITY_TYPES_LIST_ITEM: Shape = Shape::structure(
+    "EntityTypesListItem",
+    &[("Type", &ENTITY_TYPE_NAME)],
+    &["Type"],
+);
+
+pub static FLYWHEEL_FILTER: Shape = Shape::structure(
+    "FlywheelFilter",
+    &[
+        ("Status", &FLYWHEEL_STATUS),
+        ("CreationTimeAfter", &TIMESTAMP),
+        ("CreationTimeBefore", &TIMESTAMP),
+    ],
+    &[],
+);
+
+pub static FLYWHEEL_ITERATION_FILTER: Shape = Shape::structure(
+    "FlywheelIterationFilter",
+    &[
+        ("CreationTimeAfter", &TIMESTAMP),
+        ("CreationTimeBefore", &TIMESTAMP),
+    ],
+    &[],
+);
+
+pub static FLYWHEEL_ITERATION_ID: Shape = Shape::string(
+    "FlywheelIterationId",
+    None,
+    Some(63),
+    Some(r#"[0-9]{8}T[0-9]{6}Z"#),
+    &[],
+);
+
+pub static FLYWHEEL_S3_URI: Shape = Shape::string(
+    "FlywheelS3Uri",
+    None,
+    Some(512),
+    Some(r#"s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?"#),
+    &[],
+);
+
+pub static FLYWHEEL_STATUS: Shape = Shape::string(
+    "FlywheelStatus",
+    None,
+    None,
+    None,
+    &["CREATING", "ACTIVE", "UPDATING", "DELETING", "FAILED"],
+);
+
+pub static LABEL_LIST_ITEM: Shape =
+    Shape::string("LabelListItem", None, Some(5000), Some(r#"^\P{C}*$"#), &[]);
+
+pub static LABELS_LIST: Shape = Shape::list("LabelsList", &LABEL_LIST_ITEM, None, Some(1000));
+
+pub static LIST_DATASETS_REQUEST: Shape = Shape::structure(
+    "ListDatasetsRequest",
+    &[
+        ("FlywheelArn", &COMPREHEND_FLYWHEEL_ARN),
+        ("Filter", &DATASET_FILTER),
+        ("NextToken", &STRING),
+        ("MaxResults", &MAX_RESULTS_INTEGER),
+    ],
+    &[],
+);
+
+pub static LIST_FLYWHEEL_ITERATION_HISTORY_REQUEST: Shape = Shape::structure(
+    "ListFlywheelIterationHistoryRequest",
+    &[
+        ("FlywheelArn", &COMPREHEND_FLYWHEEL_ARN),
+        ("Filter", &FLYWHEEL_ITERATION_FILTER),
+        ("NextToken", &STRING),
+        ("MaxResults", &MAX_RESULTS_INTEGER),
+    ],
+    &["FlywheelArn"],
+);
+
+pub static LIST_FLYWHEELS_REQUEST: Shape = Shape::structure(
+    "ListFlywheelsRequest",
+    &[
+        ("Filter", &FLYWHEEL_FILTER),
+        ("NextToken", &STRING),
+        ("MaxResults", &MAX_RESULTS_INTEGER),
+    ],
+    &[],
+);
+
+pub static MODEL_TYPE: Shape = Shape::string(
+    "ModelType",
+    None,
+    None,
+    None,
+    &["DOCUMENT_CLASSIFIER", "ENTITY_RECOGNIZER"],
+);
+
+pub static START_FLYWHEEL_ITERATION_REQUEST: Shape = Shape::structure(
+    "StartFlywheelIterationRequest",
+    &[
+        ("FlywheelArn", &COMPREHEND_FLYWHEEL_ARN),
+        ("ClientRequestToken", &CLIENT_REQUEST_TOKEN_STRING),
+    ],
+    &["FlywheelArn"],
+);
+
+pub static TASK_CONFIG: Shape = Shape::structure(
+    "TaskConfig",
+    &[
+        ("LanguageCode", &LANGUAGE_CODE),
+        (
+            "DocumentClassificationConfig",
+            &DOCUMENT_CLASSIFICATION_CONFIG,
+        ),
+        ("EntityRecognitionConfig", &ENTITY_RECOGNITION_CONFIG),
+    ],
+    &["LanguageCode"],
+);
+
+pub static UPDATE_DATA_SECURITY_CONFIG: Shape = Shape::structure(
+    "UpdateDataSecurityConfig",
+    &[
+        ("ModelKmsKeyId", &KMS_KEY_ID),
+        ("VolumeKmsKeyId", &KMS_KEY_ID),
+        ("VpcConfig", &VPC_CONFIG),
+    ],
+    &[],
+);
+
+pub static UPDATE_FLYWHEEL_REQUEST: Shape = Shape::structure(
+    "UpdateFlywheelRequest",
+    &[
+        ("FlywheelArn", &COMPREHEND_FLYWHEEL_ARN),
+        ("ActiveModelArn", &COMPREHEND_MODEL_ARN),
+        ("DataAccessRoleArn", &IAM_ROLE_ARN),
+        ("DataSecurityConfig", &UPDATE_DATA_SECURITY_CONFIG),
+    ],
+    &["FlywheelArn"],
+);
+
 /// Every operation docclass answers, with its input shape.
 pub static OPERATIONS: &[(&str, &Shape)] = &[
     (
@@ -1041,6 +1449,23 @@ pub static OPERATIONS: &[(&str, &Shape)] = &[
         "ListDocumentClassifierSummaries",
         &LIST_DOCUMENT_CLASSIFIER_SUMMARIES_REQUEST,
     ),
+    ("CreateFlywheel", &CREATE_FLYWHEEL_REQUEST),
+    ("DescribeFlywheel", &DESCRIBE_FLYWHEEL_REQUEST),
+    ("ListFlywheels", &LIST_FLYWHEELS_REQUEST),
+    ("UpdateFlywheel", &UPDATE_FLYWHEEL_REQUEST),
+    ("DeleteFlywheel", &DELETE_FLYWHEEL_REQUEST),
+    ("CreateDataset", &CREATE_DATASET_REQUEST),
+    ("DescribeDataset", &DESCRIBE_DATASET_REQUEST),
+    ("ListDatasets", &LIST_DATASETS_REQUEST),
+    ("StartFlywheelIteration", &START_FLYWHEEL_ITERATION_REQUEST),
+    (
+        "DescribeFlywheelIteration",
+        &DESCRIBE_FLYWHEEL_ITERATION_REQUEST,
+    ),
+    (
+        "ListFlywheelIterationHistory",
+        &LIST_FLYWHEEL_ITERATION_HISTORY_REQUEST,
+    ),
 ];
 
 #[cfg(test)]
@@ -1070,10 +1495,17 @@ mod tests {
                 pattern: Some(p), ..
             } = s.kind
             {
-                assert!(Regex::new(&format!("^(?:{p})$")).is_ok(), "{}: {p}", s.name);
+                let compiled = std::panic::catch_unwind(|| Pattern::compile(p));
+                assert!(compiled.is_ok(), "{}: {p}", s.name);
             }
         }
         let cases: &[(&Shape, &str, bool)] = &[
+            // The model's one lookahead: no comma or line break, nor their escapes.
+            (&ENTITY_TYPE_NAME, "PRODUCT_CODE", true),
+            (&ENTITY_TYPE_NAME, "a,b", false),
+            (&ENTITY_TYPE_NAME, "bad\\nname", false),
+            (&ENTITY_TYPE_NAME, "\\tab", false),
+            (&ENTITY_TYPE_NAME, "ok\\tab", true),
             (&JOB_NAME, "exampleclassificationjob", true),
             (&JOB_NAME, "my job: 2/3 @home", true),
             (&JOB_NAME, "bad<name>", false),

@@ -124,6 +124,19 @@ impl LabeledSet {
         self.text.len()
     }
 
+    /// Appends `other`'s documents (their labels renamed into this set's numbering).
+    pub fn extend(&mut self, other: LabeledSet) {
+        let first_source = self.sources.len() as u32;
+        self.sources.extend(other.sources.iter().cloned());
+        for i in 0..other.len() {
+            let (file, row) = other.origins[i];
+            self.push_at(other.text(i), other.labels(i), (first_source + file, row));
+        }
+        self.files += other.files;
+        self.bytes += other.bytes;
+        self.skipped += other.skipped;
+    }
+
     /// Starts a new source file (documents pushed next come from it).
     fn source(&mut self, name: String) {
         self.sources.push(name);
@@ -131,6 +144,17 @@ impl LabeledSet {
 
     /// Adds a document of the current source file, at `row` (0 for the whole file).
     fn push<'l>(&mut self, text: &str, labels: impl IntoIterator<Item = &'l str>, row: u64) {
+        let source = self.sources.len() as u32 - 1;
+        self.push_at(text, labels, (source, row));
+    }
+
+    /// Adds a document from `origin` (source file, row).
+    fn push_at<'l>(
+        &mut self,
+        text: &str,
+        labels: impl IntoIterator<Item = &'l str>,
+        origin: (u32, u64),
+    ) {
         self.text.push_str(text);
         self.ends.push(self.text.len());
         let first = self.labels.len();
@@ -152,7 +176,7 @@ impl LabeledSet {
         let distinct = dedup_sorted(added);
         self.labels.truncate(first + distinct);
         self.label_ends.push(self.labels.len() as u32);
-        self.origins.push((self.sources.len() as u32 - 1, row));
+        self.origins.push(origin);
     }
 }
 

@@ -85,6 +85,10 @@ pub struct DocclassInfo {
     /// Idempotency token of the Start request that created the job (service only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_request_token: Option<String>,
+    /// Whether the job runs again from the start when its process dies (the service's jobs,
+    /// resumed by the next service process), rather than failing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resumable: bool,
     /// How far the job is, updated every few seconds while it runs (Describe shows it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<Progress>,
@@ -142,6 +146,9 @@ pub struct JobRecord {
     pub volume_kms_key_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_config: Option<serde_json::Value>,
+    /// The flywheel whose active model version the job ran (`DocumentClassifierArn` names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flywheel_arn: Option<String>,
     pub docclass: DocclassInfo,
 }
 
@@ -169,6 +176,7 @@ impl JobRecord {
             data_access_role_arn: None,
             volume_kms_key_id: None,
             vpc_config: None,
+            flywheel_arn: None,
             docclass: DocclassInfo {
                 pid: None,
                 model_path: model_dir.display().to_string(),
@@ -213,6 +221,7 @@ mod tests {
             data_access_role_arn: None,
             volume_kms_key_id: None,
             vpc_config: None,
+            flywheel_arn: None,
             docclass: DocclassInfo::default(),
         };
         let v = serde_json::to_value(&r).unwrap();

@@ -247,6 +247,7 @@ pub fn merge(cfg: &MergeConfig, store: &JobStore) -> Result<JobRecord> {
         data_access_role_arn: None,
         volume_kms_key_id: None,
         vpc_config: None,
+        flywheel_arn: None,
         docclass: DocclassInfo {
             model_path: first.model_path.clone(),
             counts,

@@ -142,11 +142,18 @@ impl JobStore {
                     if record.job_status.is_terminal() {
                         return Ok(record);
                     }
-                    record.job_status = JobStatus::Failed;
-                    record.message = Some(format!(
-                        "the process running this job (pid {pid}) ended before the job finished; no output was published, run the job again"
-                    ));
-                    record.end_time = Some(crate::aws::now_epoch());
+                    if record.docclass.resumable {
+                        // The service runs it again when it starts: back in the queue.
+                        record.job_status = JobStatus::Submitted;
+                        record.message = None;
+                        record.docclass.progress = None;
+                    } else {
+                        record.job_status = JobStatus::Failed;
+                        record.message = Some(format!(
+                            "the process running this job (pid {pid}) ended before the job finished; no output was published, run the job again"
+                        ));
+                        record.end_time = Some(crate::aws::now_epoch());
+                    }
                     record.docclass.pid = None;
                     // The dead process may have left its unfinished archive behind.
                     if let Some(tmp) = record.docclass.temp_output.take() {
@@ -212,6 +219,7 @@ mod tests {
             data_access_role_arn: None,
             volume_kms_key_id: None,
             vpc_config: None,
+            flywheel_arn: None,
             docclass: DocclassInfo {
                 pid: Some(pid),
                 ..DocclassInfo::default()

@@ -48,6 +48,9 @@ pub struct ClassifierRecord {
     pub model_kms_key_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_name: Option<String>,
+    /// The flywheel that trained this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flywheel_arn: Option<String>,
 }
 
 impl ClassifierRecord {
@@ -111,6 +114,7 @@ impl ClassifierRecord {
             mode,
             model_kms_key_id: None,
             version_name,
+            flywheel_arn: None,
         }
     }
 

@@ -31,6 +31,35 @@ impl Registry {
         }
     }
 
+    /// Removes model folders a process left half-written (`.<name>.tmp-<pid>`) when that
+    /// process is gone: a training that died before its model was renamed into place.
+    pub fn remove_unfinished(&self) {
+        fn walk(dir: &std::path::Path, depth: usize) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let path = e.path();
+                if !path.is_dir() {
+                    continue;
+                }
+                if let Some(pid) = name
+                    .strip_prefix('.')
+                    .and_then(|n| n.rsplit_once(".tmp-"))
+                    .and_then(|(_, pid)| pid.parse::<u32>().ok())
+                {
+                    if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                        let _ = std::fs::remove_dir_all(&path);
+                    }
+                } else if depth > 0 {
+                    walk(&path, depth - 1);
+                }
+            }
+        }
+        walk(&self.root, 5);
+    }
+
     /// The same registry, writing classifiers into the identity's account and region.
     pub fn scoped(mut self) -> Self {
         self.scoped = true;

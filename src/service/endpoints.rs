@@ -31,6 +31,9 @@ pub struct EndpointRecord {
     pub data_access_role_arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_data_access_role_arn: Option<String>,
+    /// The flywheel the endpoint follows: it serves the flywheel's active model version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flywheel_arn: Option<String>,
     /// Idempotency token of the CreateEndpoint request (not part of Comprehend's shape).
     #[serde(default, skip_serializing)]
     pub client_request_token: Option<String>,

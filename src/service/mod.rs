@@ -12,6 +12,7 @@
 
 pub mod endpoints;
 pub mod error;
+pub mod flywheels;
 pub mod models;
 pub mod operations;
 pub mod paging;

@@ -15,6 +15,7 @@ use super::models::ModelCache;
 use super::pending::PendingClassifiers;
 use super::tags::TagStore;
 use crate::aws::{self, ClassifierArn, Identity};
+use crate::flywheel::FlywheelStore;
 use crate::input::labeled::{DataFormat, ManifestSpec};
 use crate::job::lifecycle::execute;
 use crate::job::record::{JobRecord, JobStatus};
@@ -36,6 +37,9 @@ pub struct ServiceConfig {
     pub concurrency: usize,
     /// Jobs queued or running at most; more are refused with TooManyRequestsException.
     pub max_queued_jobs: usize,
+    /// Take up the work a previous process left in the state folder (`docclass serve`); the
+    /// AWS-style CLI commands run only the work they start.
+    pub resume: bool,
 }
 
 /// Accepted work.
@@ -44,6 +48,12 @@ pub enum Task {
     Classify(String),
     /// A training, by pending-classifier key.
     Train(String),
+    /// A flywheel's data lake filled from its active model, by flywheel key.
+    CreateFlywheel(String),
+    /// A dataset copied into its flywheel's data lake: flywheel key, dataset name.
+    Dataset(String, String),
+    /// A flywheel iteration: flywheel key, iteration id.
+    Iteration(String, String),
 }
 
 /// Tasks waiting for a worker, and how many are running.
@@ -92,6 +102,7 @@ pub struct Service {
     pub store: JobStore,
     pub pending: PendingClassifiers,
     pub endpoints: EndpointStore,
+    pub flywheels: FlywheelStore,
     pub tags: TagStore,
     pub models: ModelCache,
     queue: WorkQueue,
@@ -109,22 +120,26 @@ impl Service {
         fs::create_dir_all(store.dir()).map_err(|e| crate::Error::io(store.dir(), e))?;
         let pending = PendingClassifiers::open(cfg.state_dir.join("classifiers"))?;
         let endpoints = EndpointStore::open(cfg.state_dir.join("endpoints"))?;
+        let flywheels = FlywheelStore::open(cfg.state_dir.join("flywheels"))?;
         let tags = TagStore::new(cfg.state_dir.join("tags.json"));
         let service = Arc::new_cyclic(|this| Service {
             cfg,
             store,
             pending,
             endpoints,
+            flywheels,
             tags,
             models: ModelCache::default(),
             queue: WorkQueue::default(),
             records: Mutex::new(()),
             this: this.clone(),
         });
-        service.recover()?;
-        for e in service.endpoints.all() {
-            if matches!(e.status.as_str(), "CREATING" | "UPDATING" | "DELETING") {
-                Arc::clone(&service).settle_endpoint(e);
+        if service.cfg.resume {
+            service.recover()?;
+            for e in service.endpoints.all() {
+                if matches!(e.status.as_str(), "CREATING" | "UPDATING" | "DELETING") {
+                    Arc::clone(&service).settle_endpoint(e);
+                }
             }
         }
         for _ in 0..service.cfg.concurrency.max(1) {
@@ -134,8 +149,11 @@ impl Service {
         Ok(service)
     }
 
-    /// Jobs still SUBMITTED are queued again; records of work that was running when the previous
-    /// process died are failed (the job store does that for jobs as it reads them).
+    /// Work left by a previous process resumes from its records: jobs still SUBMITTED, and jobs
+    /// whose process died while they ran (the store hands them back SUBMITTED, their unfinished
+    /// archive removed: a job's output is deterministic, so running it again is safe);
+    /// trainings SUBMITTED or TRAINING; flywheels CREATING; datasets CREATING; iterations
+    /// TRAINING or EVALUATING (each started again from its beginning).
     fn recover(&self) -> crate::Result<()> {
         for r in self.store.list()? {
             if r.job_status == JobStatus::Submitted {
@@ -145,16 +163,35 @@ impl Service {
         for (key, mut rec) in self.pending.all()? {
             match rec.status.as_str() {
                 "SUBMITTED" => self.queue.push(Task::Train(key)),
-                "TRAINING" | "STOP_REQUESTED" => {
-                    rec.status = "IN_ERROR".into();
-                    rec.message = Some(
-                        "the service stopped while this classifier was training; create it again"
-                            .into(),
-                    );
+                "TRAINING" => {
+                    rec.status = "SUBMITTED".into();
+                    rec.training_start_time = None;
+                    self.pending.save(&key, &rec)?;
+                    self.queue.push(Task::Train(key));
+                }
+                "STOP_REQUESTED" => {
+                    rec.status = "STOPPED".into();
                     rec.end_time = Some(aws::now_epoch());
                     self.pending.save(&key, &rec)?;
                 }
                 _ => {}
+            }
+        }
+        self.cfg.registry.remove_unfinished();
+        for (key, fw) in self.flywheels.all() {
+            if fw.status == "CREATING" {
+                self.queue.push(Task::CreateFlywheel(key.clone()));
+            }
+            for d in self.flywheels.datasets(&key) {
+                if d.status == "CREATING" {
+                    self.queue.push(Task::Dataset(key.clone(), d.dataset_name));
+                }
+            }
+            for i in self.flywheels.iterations(&key) {
+                if matches!(i.status.as_str(), "TRAINING" | "EVALUATING") {
+                    self.queue
+                        .push(Task::Iteration(key.clone(), i.flywheel_iteration_id));
+                }
             }
         }
         Ok(())
@@ -227,6 +264,27 @@ impl Service {
         });
     }
 
+    /// Endpoints created from a flywheel follow its active model version (UpdateFlywheel):
+    /// each is updated to the new version, as when UpdateEndpoint names it.
+    pub fn follow_flywheel(&self, flywheel: &crate::flywheel::FlywheelRecord) {
+        let Some(model) = &flywheel.active_model_arn else {
+            return;
+        };
+        for mut e in self.endpoints.all() {
+            if e.flywheel_arn.as_deref() == Some(flywheel.flywheel_arn.as_str())
+                && e.model_arn != *model
+                && e.status != "DELETING"
+            {
+                e.desired_model_arn = Some(model.clone());
+                e.status = "UPDATING".into();
+                e.last_modified_time = aws::now_epoch();
+                if self.endpoints.save(&e).is_ok() {
+                    self.this().settle_endpoint(e);
+                }
+            }
+        }
+    }
+
     fn endpoint_now(&self, rec: &EndpointRecord) -> Option<EndpointRecord> {
         let p: Vec<&str> = rec.endpoint_arn.splitn(6, ':').collect();
         let name = p.get(5)?.strip_prefix("document-classifier-endpoint/")?;
@@ -274,6 +332,11 @@ impl Service {
         self.queue.push(task);
     }
 
+    /// Work queued or running.
+    pub fn busy(&self) -> usize {
+        self.queue.busy()
+    }
+
     /// The URI the engine reads: mapped under the S3 root when the service has one, else the
     /// `s3://` URI itself, read from real S3 (AWS, or the endpoint in AWS_ENDPOINT_URL).
     pub fn local(&self, s3: &str) -> Result<String, ApiError> {
@@ -316,6 +379,9 @@ impl Service {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &task {
                 Task::Classify(id) => self.run_classification(id),
                 Task::Train(key) => self.run_training(key),
+                Task::CreateFlywheel(key) => self.run_flywheel_creation(key),
+                Task::Dataset(key, name) => self.run_dataset(key, name),
+                Task::Iteration(key, id) => self.run_iteration(key, id),
             }));
             if outcome.is_err() {
                 self.fail_after_panic(&task);
@@ -329,6 +395,28 @@ impl Service {
         match task {
             Task::Classify(id) => self.fail_job(id, message),
             Task::Train(key) => self.fail_training(key, message),
+            Task::CreateFlywheel(key) => {
+                if let Some(mut r) = self.flywheels.load(key) {
+                    r.status = "FAILED".into();
+                    r.message = Some(message.into());
+                    let _ = self.flywheels.save(key, &r);
+                }
+            }
+            Task::Dataset(key, name) => {
+                if let Some(mut r) = self.flywheels.load_dataset(key, name) {
+                    r.status = "FAILED".into();
+                    r.message = Some(message.into());
+                    let _ = self.flywheels.save_dataset(key, &r);
+                }
+            }
+            Task::Iteration(key, id) => {
+                if let Some(mut r) = self.flywheels.load_iteration(key, id) {
+                    r.status = "FAILED".into();
+                    r.message = Some(message.into());
+                    r.end_time = Some(aws::now_epoch());
+                    let _ = self.flywheels.save_iteration(key, &r);
+                }
+            }
         }
     }
 
@@ -388,6 +476,14 @@ impl Service {
             return;
         };
         if rec.status != "SUBMITTED" {
+            return;
+        }
+        // A training whose model reached the registry before its process died is done.
+        let trained = ClassifierArn::parse(&rec.document_classifier_arn)
+            .ok()
+            .and_then(|arn| self.cfg.registry.resolve_arn(&arn));
+        if trained.is_some() {
+            self.pending.remove(key);
             return;
         }
         rec.status = "TRAINING".into();

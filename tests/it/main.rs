@@ -11,6 +11,7 @@ mod api_model;
 mod classify;
 mod documents;
 mod faults;
+mod flywheel;
 #[cfg(feature = "ocr")]
 mod ocr;
 #[cfg(feature = "s3-server")]

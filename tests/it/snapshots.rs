@@ -21,6 +21,8 @@ const COMMANDS: &[&str] = &[
     "list-document-classification-jobs",
     "serve",
     "merge",
+    "start-document-classification-job",
+    "create-flywheel",
 ];
 
 /// `docclass ARGS` in `cwd` with an empty environment (help shows variables' values).
@@ -218,6 +220,7 @@ fn service_response_shapes() {
         s3_root: Some(w.join("s3")),
         concurrency: 1,
         max_queued_jobs: 10,
+        resume: true,
     })
     .unwrap();
     let call = |op: &str, body: Value| match service.handle(

@@ -163,6 +163,8 @@ pub fn check_input(config: &TrainConfig, progress: &mut dyn FnMut(TrainProgress)
         .train_uri
         .iter()
         .chain(&config.test_uri)
+        .chain(&config.more_train_uris)
+        .chain(&config.more_test_uris)
         .map(String::as_str)
         .collect();
     if config.format == DataFormat::AugmentedManifest {

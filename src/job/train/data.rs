@@ -99,8 +99,14 @@ pub fn read_set(
 pub fn load(config: &TrainConfig, progress: &mut dyn FnMut(TrainProgress)) -> Result<Loaded> {
     let started = Instant::now();
     let mut hasher = Sha256::new();
-    let train = read_set(config, config.train_uri.as_deref(), "TRAIN", &mut hasher)?;
-    let test = read_set(config, config.test_uri.as_deref(), "TEST", &mut hasher)?;
+    let mut train = read_set(config, config.train_uri.as_deref(), "TRAIN", &mut hasher)?;
+    for uri in &config.more_train_uris {
+        train.extend(read_set(config, Some(uri), "TRAIN", &mut hasher)?);
+    }
+    let mut test = read_set(config, config.test_uri.as_deref(), "TEST", &mut hasher)?;
+    for uri in &config.more_test_uris {
+        test.extend(read_set(config, Some(uri), "TEST", &mut hasher)?);
+    }
     if train.is_empty() {
         return Err(Error::data(
             source(config),

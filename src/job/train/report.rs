@@ -200,7 +200,11 @@ fn plot_error(e: impl std::fmt::Display) -> Error {
 }
 
 /// A heat map of the confusion matrix (row-normalised colour, counts written in the cells).
-fn confusion_svg(mode: Mode, labels: &[String], matrix: &serde_json::Value) -> Result<String> {
+pub(crate) fn confusion_svg(
+    mode: Mode,
+    labels: &[String],
+    matrix: &serde_json::Value,
+) -> Result<String> {
     let rows: Vec<Vec<u64>> = match mode {
         Mode::MultiClass => serde_json::from_value(matrix.clone())?,
         Mode::MultiLabel => {

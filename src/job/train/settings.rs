@@ -23,6 +23,10 @@ pub struct TrainConfig {
     pub registry: Registry,
     pub train_uri: Option<String>,
     pub test_uri: Option<String>,
+    /// Further training and test files or prefixes, read after the first (a flywheel's
+    /// datasets).
+    pub more_train_uris: Vec<String>,
+    pub more_test_uris: Vec<String>,
     pub manifests: Vec<ManifestSpec>,
     pub format: DataFormat,
     /// Separates labels in MULTI_LABEL CSV rows (`params.mode` says which mode).
@@ -69,6 +73,8 @@ impl TrainConfig {
             registry,
             train_uri: None,
             test_uri: None,
+            more_train_uris: Vec::new(),
+            more_test_uris: Vec::new(),
             manifests: Vec::new(),
             format: DataFormat::ComprehendCsv,
             label_delimiter: '|',

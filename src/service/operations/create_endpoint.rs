@@ -1,5 +1,6 @@
-//! `CreateEndpoint`: an endpoint for a TRAINED classifier of the caller's region, CREATING until
-//! its model is loaded, then IN_SERVICE. A repeated `ClientRequestToken` returns the first.
+//! `CreateEndpoint`: an endpoint for a TRAINED classifier of the caller's region, or for a
+//! flywheel (its active model version, followed when UpdateFlywheel promotes another), CREATING
+//! until its model is loaded, then IN_SERVICE. A repeated `ClientRequestToken` returns the first.
 
 use std::sync::Arc;
 
@@ -39,14 +40,23 @@ pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, 
 }
 
 fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, ApiError> {
-    if req.flywheel_arn.is_some() {
-        return Err(ApiError::invalid(
-            "FlywheelArn is not supported by docclass; pass ModelArn",
-        ));
-    }
-    let model_arn = req
-        .model_arn
-        .ok_or_else(|| ApiError::invalid("ModelArn is required (docclass has no flywheels)"))?;
+    // An endpoint of a flywheel serves its active model version, and follows it.
+    let model_arn = match (req.model_arn, &req.flywheel_arn) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid("Give ModelArn or FlywheelArn, not both"))
+        }
+        (None, None) => return Err(ApiError::invalid("ModelArn or FlywheelArn is required")),
+        (Some(arn), None) => arn,
+        (None, Some(flywheel)) => {
+            let found = service.flywheel(flywheel, caller)?;
+            found.record.active_model_arn.ok_or_else(|| {
+                ApiError::new(
+                    "ResourceUnavailableException",
+                    "The flywheel has no active model version yet; run an iteration and promote its model with UpdateFlywheel.",
+                )
+            })?
+        }
+    };
     if !model_arn.contains(":document-classifier/") {
         return Err(ApiError::invalid(
             "ModelArn must be a document classifier (docclass has no entity recognizers)",
@@ -92,6 +102,7 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
         last_modified_time: now,
         data_access_role_arn: req.data_access_role_arn,
         desired_data_access_role_arn: None,
+        flywheel_arn: req.flywheel_arn,
         client_request_token: req.client_request_token,
     };
     service.endpoints.save(&record).map_err(ApiError::from)?;

@@ -6,20 +6,31 @@
 
 mod classify_document;
 mod create_classifier;
+mod create_dataset;
 mod create_endpoint;
+mod create_flywheel;
 mod delete_classifier;
 mod delete_endpoint;
+mod delete_flywheel;
 mod describe_classifier;
+mod describe_dataset;
 mod describe_endpoint;
+mod describe_flywheel;
+mod describe_flywheel_iteration;
 mod describe_job;
 mod list_classifier_summaries;
 mod list_classifiers;
+mod list_datasets;
 mod list_endpoints;
+mod list_flywheel_iteration_history;
+mod list_flywheels;
 mod list_jobs;
+mod start_flywheel_iteration;
 mod start_job;
 mod stop_training;
 mod tag_resource;
 mod update_endpoint;
+mod update_flywheel;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -114,6 +125,50 @@ static SUPPORTED: &[Operation] = &[
     Operation {
         name: "ListDocumentClassifierSummaries",
         run: list_classifier_summaries::handle,
+    },
+    Operation {
+        name: "CreateFlywheel",
+        run: create_flywheel::handle,
+    },
+    Operation {
+        name: "DescribeFlywheel",
+        run: describe_flywheel::handle,
+    },
+    Operation {
+        name: "ListFlywheels",
+        run: list_flywheels::handle,
+    },
+    Operation {
+        name: "UpdateFlywheel",
+        run: update_flywheel::handle,
+    },
+    Operation {
+        name: "DeleteFlywheel",
+        run: delete_flywheel::handle,
+    },
+    Operation {
+        name: "CreateDataset",
+        run: create_dataset::handle,
+    },
+    Operation {
+        name: "DescribeDataset",
+        run: describe_dataset::handle,
+    },
+    Operation {
+        name: "ListDatasets",
+        run: list_datasets::handle,
+    },
+    Operation {
+        name: "StartFlywheelIteration",
+        run: start_flywheel_iteration::handle,
+    },
+    Operation {
+        name: "DescribeFlywheelIteration",
+        run: describe_flywheel_iteration::handle,
+    },
+    Operation {
+        name: "ListFlywheelIterationHistory",
+        run: list_flywheel_iteration_history::handle,
     },
 ];
 

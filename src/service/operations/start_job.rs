@@ -71,14 +71,29 @@ pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, 
 }
 
 fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, ApiError> {
-    if req.flywheel_arn.is_some() {
-        return Err(ApiError::invalid(
-            "FlywheelArn is not supported by docclass; pass DocumentClassifierArn",
-        ));
-    }
-    let classifier_arn = req.document_classifier_arn.ok_or_else(|| {
-        ApiError::invalid("DocumentClassifierArn is required (docclass has no flywheels)")
-    })?;
+    // A flywheel's jobs run its active model version, which the record names.
+    let classifier_arn = match (req.document_classifier_arn, &req.flywheel_arn) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "Give DocumentClassifierArn or FlywheelArn, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "DocumentClassifierArn or FlywheelArn is required",
+            ))
+        }
+        (Some(arn), None) => arn,
+        (None, Some(flywheel)) => {
+            let found = service.flywheel(flywheel, caller)?;
+            found.record.active_model_arn.ok_or_else(|| {
+                ApiError::new(
+                    "ResourceUnavailableException",
+                    "The flywheel has no active model version yet; run an iteration and promote its model with UpdateFlywheel.",
+                )
+            })?
+        }
+    };
     let model_dir = resources::trained(service, &classifier_arn, caller)?;
     tags::check(&req.tags)?;
     service.local(&req.input_data_config.s3_uri)?;
@@ -130,6 +145,9 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
     record.vpc_config = req.vpc_config;
     record.output_data_config.kms_key_id = req.output_data_config.kms_key_id;
     record.docclass.client_request_token = req.client_request_token;
+    record.flywheel_arn = req.flywheel_arn;
+    // Run again from the start by the next service process if this one dies.
+    record.docclass.resumable = true;
     service.store.create(&record).map_err(ApiError::from)?;
     if !req.tags.is_empty() {
         service.tags.tag(&record.job_arn, &req.tags)?;

@@ -1,11 +1,12 @@
-//! `TagResource`, `UntagResource`, `ListTagsForResource`: tags of a classifier, job or endpoint
-//! of the caller's region (one that does not exist is `ResourceNotFoundException`).
+//! `TagResource`, `UntagResource`, `ListTagsForResource`: tags of a classifier, job, endpoint,
+//! flywheel or dataset of the caller's region (one that does not exist is `ResourceNotFoundException`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::describe_job::in_region as job_in_region;
 use super::{call, Caller};
+use crate::flywheel::FlywheelArn;
 use crate::service::error::ApiError;
 use crate::service::resources::{self, not_found};
 use crate::service::runtime::Service;
@@ -48,6 +49,18 @@ fn exists(service: &Service, arn: &str, caller: &Caller) -> Result<(), ApiError>
     }
     if arn.contains(":document-classifier-endpoint/") {
         return resources::endpoint(service, arn, caller).map(|_| ());
+    }
+    if arn.contains(":flywheel/") {
+        let parsed = FlywheelArn::parse(arn).ok_or_else(not_found)?;
+        let found = service.flywheel(&parsed.flywheel(), caller)?;
+        return match &parsed.dataset {
+            None => Ok(()),
+            Some(name) => service
+                .flywheels
+                .load_dataset(&found.key, name)
+                .map(|_| ())
+                .ok_or_else(not_found),
+        };
     }
     if let Some((_, id)) = resources::in_region(arn, "document-classification-job", caller) {
         if id.bytes().all(|b| b.is_ascii_alphanumeric()) {

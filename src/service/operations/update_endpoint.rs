@@ -1,5 +1,7 @@
 //! `UpdateEndpoint`: a new model, inference units or role for an IN_SERVICE endpoint; UPDATING
-//! until the new model is loaded (the old one keeps answering meanwhile), then IN_SERVICE.
+//! until the new model is loaded (the old one keeps answering meanwhile), then IN_SERVICE. With
+//! `FlywheelArn` the endpoint follows that flywheel: it serves its active model version now and
+//! whichever version UpdateFlywheel promotes later.
 
 use std::sync::Arc;
 
@@ -34,11 +36,24 @@ pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, 
 }
 
 fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, ApiError> {
-    if req.flywheel_arn.is_some() {
-        return Err(ApiError::invalid(
-            "FlywheelArn is not supported by docclass; pass DesiredModelArn",
-        ));
-    }
+    let desired = match (req.desired_model_arn, &req.flywheel_arn) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "Give DesiredModelArn or FlywheelArn, not both",
+            ))
+        }
+        (Some(arn), None) => Some(arn),
+        (None, Some(flywheel)) => {
+            let found = service.flywheel(flywheel, caller)?;
+            Some(found.record.active_model_arn.ok_or_else(|| {
+                ApiError::new(
+                    "ResourceUnavailableException",
+                    "The flywheel has no active model version yet; run an iteration and promote its model with UpdateFlywheel.",
+                )
+            })?)
+        }
+        (None, None) => None,
+    };
     let _guard = service.lock_records();
     let mut rec = resources::endpoint(service, &req.endpoint_arn, caller)?;
     if rec.status != "IN_SERVICE" {
@@ -50,10 +65,16 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
             ),
         ));
     }
-    if let Some(m) = &req.desired_model_arn {
+    if let Some(m) = &desired {
         resources::trained(service, m, caller)?;
     }
-    rec.desired_model_arn = req.desired_model_arn.clone();
+    rec.desired_model_arn = desired.clone();
+    if req.flywheel_arn.is_some() {
+        rec.flywheel_arn = req.flywheel_arn;
+    } else if desired.is_some() {
+        // A model chosen by hand ends following the flywheel.
+        rec.flywheel_arn = None;
+    }
     if let Some(units) = req.desired_inference_units {
         rec.desired_inference_units = units;
     }
@@ -63,6 +84,6 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
     service.endpoints.save(&rec).map_err(ApiError::from)?;
     Arc::clone(&service.this()).settle_endpoint(rec);
     Ok(Response {
-        desired_model_arn: req.desired_model_arn,
+        desired_model_arn: desired,
     })
 }
