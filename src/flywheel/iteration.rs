@@ -40,6 +40,10 @@ pub struct Plan<'a> {
     pub active: Option<(String, PathBuf)>,
     /// COMPLETED datasets' folders in the lake, read where the engine reads them.
     pub train: Vec<String>,
+    /// Those of `train` the active version was trained on: without TEST datasets, the test
+    /// documents are held out from the others, so the active version is not scored on
+    /// documents it learned.
+    pub seen_by_active: Vec<String>,
     pub test: Vec<String>,
     pub s3_root: Option<&'a Path>,
 }
@@ -64,11 +68,11 @@ pub fn run(plan: &Plan, stage: &mut dyn FnMut(&str)) -> Result<Outcome> {
     }
     let manifest_prefix = lake::evaluation(plan.lake, plan.iteration_id);
     let local = |u: &str| engine_uri(u, plan.s3_root);
-    let (train_uris, test_uris) = if plan.test.is_empty() {
-        let (train, test) = hold_out(plan, &manifest_prefix)?;
-        (vec![train], vec![test])
+    let (train_uris, test_uris, active_saw_test) = if plan.test.is_empty() {
+        let held = hold_out(plan, &manifest_prefix)?;
+        (vec![held.train], vec![held.test], held.active_saw_test)
     } else {
-        (plan.train.clone(), plan.test.clone())
+        (plan.train.clone(), plan.test.clone(), false)
     };
     let train_local: Vec<String> = train_uris.iter().map(|u| local(u)).collect::<Result<_>>()?;
     let test_local: Vec<String> = test_uris.iter().map(|u| local(u)).collect::<Result<_>>()?;
@@ -123,6 +127,7 @@ pub fn run(plan: &Plan, stage: &mut dyn FnMut(&str)) -> Result<Outcome> {
         documents: test.len(),
         trained: (&trained_arn, &trained_scores),
         evaluated: evaluated.as_ref().map(|(a, s)| (a.as_str(), s)),
+        active_saw_test,
     })?;
     let manifest = json!({
         "FlywheelArn": plan.flywheel_arn,
@@ -130,6 +135,7 @@ pub fn run(plan: &Plan, stage: &mut dyn FnMut(&str)) -> Result<Outcome> {
         "TestDocuments": test.len(),
         "TestData": test_uris,
         "TrainData": train_uris,
+        "ActiveModelTrainedOnTestData": active_saw_test,
         "TrainedModel": scores_json(&trained_arn, &trained_scores),
         "EvaluatedModel": evaluated.as_ref().map(|(a, s)| scores_json(a, s)),
     });
@@ -181,16 +187,35 @@ fn read(uris: &[String], plan: &Plan) -> Result<LabeledSet> {
     Ok(all)
 }
 
+/// The test data an iteration made itself, and where.
+struct HeldOut {
+    train: String,
+    test: String,
+    /// No document was left that the active version had not been trained on, so it is scored
+    /// on some it learned (the report says so).
+    active_saw_test: bool,
+}
+
 /// Without TEST datasets: a grouped tenth of the TRAIN data becomes the test data (written as
 /// `test.csv` beside the rest, `train.csv`, in the iteration's folder), so the new version is
-/// scored on documents it never saw, as the active one is.
-fn hold_out(plan: &Plan, prefix: &str) -> Result<(String, String)> {
-    let local: Vec<String> = plan
-        .train
-        .iter()
-        .map(|u| engine_uri(u, plan.s3_root))
-        .collect::<Result<_>>()?;
-    let set = read(&local, plan)?;
+/// scored on documents it never saw; groups holding a document the active version was trained
+/// on stay on the training side, so it is scored on documents it never saw either.
+fn hold_out(plan: &Plan, prefix: &str) -> Result<HeldOut> {
+    let mut set = LabeledSet::default();
+    let mut seen_rows = 0..0;
+    // The active version's data first, so its rows are one range.
+    let mut ordered: Vec<&String> = plan.seen_by_active.iter().collect();
+    ordered.extend(
+        plan.train
+            .iter()
+            .filter(|u| !plan.seen_by_active.contains(u)),
+    );
+    for (k, uri) in ordered.iter().enumerate() {
+        set.extend(read(&[engine_uri(uri, plan.s3_root)?], plan)?);
+        if k + 1 == plan.seen_by_active.len() {
+            seen_rows = 0..set.len();
+        }
+    }
     let prints = Fingerprints::of_all(set.len(), |i| set.text(i));
     let groups = group_prints(&prints);
     let mut names = set.names().to_vec();
@@ -206,7 +231,24 @@ fn hold_out(plan: &Plan, prefix: &str) -> Result<(String, String)> {
             ids
         }),
     );
-    let (train_rows, test_rows) = grouped_holdout(&groups.of, &targets, 0.1, crate::rng::SEED);
+    let (mut train_rows, mut test_rows) =
+        grouped_holdout(&groups.of, &targets, 0.1, crate::rng::SEED);
+    let seen_groups: std::collections::HashSet<usize> = seen_rows.map(|i| groups.of[i]).collect();
+    let unseen: Vec<u32> = test_rows
+        .iter()
+        .copied()
+        .filter(|&i| !seen_groups.contains(&groups.of[i as usize]))
+        .collect();
+    let active_saw_test = unseen.is_empty();
+    if !active_saw_test {
+        train_rows.extend(
+            test_rows
+                .iter()
+                .filter(|&&i| seen_groups.contains(&groups.of[i as usize])),
+        );
+        train_rows.sort_unstable();
+        test_rows = unseen;
+    }
     let delimiter = plan.label_delimiter.to_string();
     let csv = |rows: &[u32]| -> Vec<u8> {
         let mut out = Vec::new();
@@ -220,7 +262,11 @@ fn hold_out(plan: &Plan, prefix: &str) -> Result<(String, String)> {
     let test_uri = format!("{prefix}test.csv");
     lake::write(&train_uri, &csv(&train_rows), plan.s3_root)?;
     lake::write(&test_uri, &csv(&test_rows), plan.s3_root)?;
-    Ok((train_uri, test_uri))
+    Ok(HeldOut {
+        train: train_uri,
+        test: test_uri,
+        active_saw_test,
+    })
 }
 
 /// One `label,text` row, each field quoted when it must be (RFC 4180).

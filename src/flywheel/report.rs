@@ -16,6 +16,8 @@ pub struct Input<'a> {
     pub documents: usize,
     pub trained: (&'a str, &'a Scores),
     pub evaluated: Option<(&'a str, &'a Scores)>,
+    /// The test documents were held out of data the active model was trained on.
+    pub active_saw_test: bool,
 }
 
 #[derive(Template)]
@@ -104,7 +106,7 @@ pub fn render(input: &Input) -> Result<String> {
             }
         })
         .collect();
-    let verdict = match active {
+    let mut verdict = match active {
         None => "This iteration trained the flywheel's first model.".to_string(),
         Some(a) if trained.metrics.f1_score > a.metrics.f1_score => format!(
             "The new model's average F1 is {:.4} higher than the active model's on the same {} test documents.",
@@ -116,6 +118,11 @@ pub fn render(input: &Input) -> Result<String> {
             trained.metrics.f1_score, a.metrics.f1_score
         ),
     };
+    if input.active_saw_test && active.is_some() {
+        verdict.push_str(
+            " The active model was trained on these test documents (the flywheel has no new data and no TEST dataset), so its scores are optimistic; add a TEST dataset for a fair comparison.",
+        );
+    }
     let mut labels: Vec<(f64, LabelRow)> = trained
         .per_label
         .iter()

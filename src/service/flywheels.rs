@@ -21,6 +21,10 @@ use crate::input::labeled::{self, DataFormat, LabelShape, ManifestSpec, ReadOpti
 use crate::input::Utf8Policy;
 use crate::model::{Classifier, ClassifierRecord, Mode};
 
+/// Datasets a flywheel makes from its active model's data: `active-model-train`, `-test`.
+const ACTIVE_MODEL: &str = "active-model";
+const ACTIVE_MODEL_TRAIN: &str = "active-model-train";
+
 /// A flywheel an ARN names in the caller's region.
 pub struct Found {
     pub key: String,
@@ -87,7 +91,7 @@ impl Service {
                 continue;
             };
             let created = aws::now_epoch();
-            let name = format!("active-model-{}", kind.to_ascii_lowercase());
+            let name = format!("{ACTIVE_MODEL}-{}", kind.to_ascii_lowercase());
             let mut dataset = DatasetRecord {
                 dataset_arn: format!("{}/dataset/{name}", rec.flywheel_arn),
                 dataset_name: name.clone(),
@@ -289,6 +293,21 @@ impl Service {
                 .collect()
         };
         let active = self.active_model(flywheel);
+        // The TRAIN datasets the active version learned: the data it was made from, and every
+        // dataset that existed when its training started.
+        let trained_at = active
+            .as_ref()
+            .and_then(|(_, dir)| ClassifierRecord::load(dir).ok())
+            .map(|r| r.training_start_time.unwrap_or(r.submit_time));
+        let seen_by_active: Vec<String> = datasets
+            .iter()
+            .filter(|d| d.dataset_type == "TRAIN")
+            .filter(|d| {
+                d.dataset_name == ACTIVE_MODEL_TRAIN
+                    || trained_at.is_some_and(|t| d.creation_time < t)
+            })
+            .map(|d| d.dataset_s3_uri.clone())
+            .collect();
         let (model_name, language) = match &active {
             Some((arn, dir)) => {
                 let meta = Classifier::load(dir)
@@ -330,6 +349,7 @@ impl Service {
             label_delimiter: delimiter,
             active,
             train: of("TRAIN"),
+            seen_by_active,
             test: of("TEST"),
             s3_root: self.cfg.s3_root.as_deref(),
         };

@@ -63,6 +63,40 @@ fn messages(n: usize, offset: usize) -> String {
     out
 }
 
+/// Messages of random words (no two alike, so none are grouped as near duplicates), with
+/// words that tell the two labels apart.
+fn random_messages(n: usize, seed: u64) -> String {
+    const WORDS: &[&str] = &[
+        "the", "a", "today", "later", "maybe", "please", "thanks", "soon", "week", "time", "phone",
+        "text", "number", "friend", "mum", "office", "town", "park", "bus", "train", "red", "blue",
+        "green", "small", "big", "old", "new", "early", "late", "quick",
+    ];
+    const HAM: &[&str] = &["lunch", "dinner", "home", "meeting", "kids", "gym"];
+    const SPAM: &[&str] = &["prize", "claim", "winner", "cash", "urgent", "voucher"];
+    let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    let mut next = |k: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) as usize) % k
+    };
+    let mut out = String::new();
+    for i in 0..n {
+        let (label, cue) = if i % 2 == 0 {
+            ("ham", HAM)
+        } else {
+            ("spam", SPAM)
+        };
+        let mut words: Vec<&str> = (0..10).map(|_| WORDS[next(WORDS.len())]).collect();
+        for _ in 0..2 {
+            let at = next(words.len());
+            words.insert(at, cue[next(cue.len())]);
+        }
+        out.push_str(&format!("{label},{}\n", words.join(" ")));
+    }
+    out
+}
+
 /// Runs an AWS-style command with the test's S3 root and returns its JSON output.
 fn aws(w: &Workdir, args: &[&str]) -> Value {
     let mut all = args.to_vec();
@@ -530,4 +564,93 @@ fn a_job_names_its_model_through_cli_input_json() {
             .len(),
         2
     );
+}
+
+#[test]
+fn without_test_data_the_active_model_is_scored_on_documents_it_never_saw() {
+    let w = Workdir::new();
+    w.write("s3/data/v1.csv", random_messages(80, 1));
+    w.ok(&[
+        "train",
+        "--name",
+        "fresh",
+        "--version-name",
+        "v1",
+        "--train",
+        &w.arg("s3/data/v1.csv"),
+        "--n-features-log2",
+        "14",
+        "-q",
+    ]);
+    let v1 = "arn:aws:comprehend:us-east-1:000000000000:document-classifier/fresh/version/v1";
+    let flywheel = text(
+        &aws(
+            &w,
+            &[
+                "create-flywheel",
+                "--flywheel-name",
+                "fresh",
+                "--active-model-arn",
+                v1,
+                "--data-access-role-arn",
+                ROLE,
+                "--data-lake-s3-uri",
+                "s3://lake",
+            ],
+        ),
+        "/FlywheelArn",
+    )
+    .to_string();
+    let evaluation = |w: &Workdir| -> (Value, String) {
+        let id = text(
+            &aws(
+                w,
+                &["start-flywheel-iteration", "--flywheel-arn", &flywheel],
+            ),
+            "/FlywheelIterationId",
+        )
+        .to_string();
+        let it = aws(
+            w,
+            &[
+                "describe-flywheel-iteration",
+                "--flywheel-arn",
+                &flywheel,
+                "--flywheel-iteration-id",
+                &id,
+            ],
+        );
+        let prefix = text(
+            &it,
+            "/FlywheelIterationProperties/EvaluationManifestS3Prefix",
+        );
+        let manifest = std::fs::read(lake_file(w, &format!("{prefix}evaluation.json"))).unwrap();
+        let test = std::fs::read_to_string(lake_file(w, &format!("{prefix}test.csv"))).unwrap();
+        (serde_json::from_slice(&manifest).unwrap(), test)
+    };
+    // Only the active model's own data: nothing it has not seen, and the report says so.
+    let (manifest, _) = evaluation(&w);
+    assert_eq!(manifest["ActiveModelTrainedOnTestData"], true);
+    // New data: the test documents come from it alone.
+    w.write("s3/data/new.csv", random_messages(200, 2));
+    aws(
+        &w,
+        &[
+            "create-dataset",
+            "--flywheel-arn",
+            &flywheel,
+            "--dataset-name",
+            "new",
+            "--input-data-config",
+            r#"{"DataFormat": "COMPREHEND_CSV", "DocumentClassifierInputDataConfig": {"S3Uri": "s3://data/new.csv"}}"#,
+        ],
+    );
+    let (manifest, test) = evaluation(&w);
+    assert_eq!(manifest["ActiveModelTrainedOnTestData"], false);
+    let v1_rows = std::fs::read_to_string(w.join("s3/data/v1.csv")).unwrap();
+    let old: std::collections::HashSet<&str> = v1_rows.lines().collect();
+    assert!(!test.is_empty());
+    for row in test.lines() {
+        assert!(!old.contains(row), "the active model was trained on {row}");
+    }
 }
