@@ -95,7 +95,13 @@ pub fn visible(service: &Service, caller: &Caller) -> Result<Vec<ClassifierRecor
         }
     }
     for (_, r) in service.pending.all().map_err(ApiError::from)? {
-        if ClassifierArn::parse(&r.document_classifier_arn).is_ok_and(|a| a.region == caller.region)
+        // A training that has just written its model is listed once, from the registry.
+        let trained = all
+            .iter()
+            .any(|t| t.document_classifier_arn == r.document_classifier_arn);
+        if !trained
+            && ClassifierArn::parse(&r.document_classifier_arn)
+                .is_ok_and(|a| a.region == caller.region)
         {
             all.push(r);
         }
