@@ -134,8 +134,13 @@ def _split_at_dashes(argv: list) -> tuple:
 
 def _absolute(location: str) -> str:
     """Local paths made absolute on the driver: a task's working directory is the engine's
-    choice, not the user's. URIs (s3://, file://) are left as they are."""
-    return location if "://" in location else os.path.abspath(location)
+    choice, not the user's. URIs (s3://, file://) are left as they are. A trailing slash is
+    kept: `in/` is the folder's files, `in` a prefix that also matches `in-old.txt`, and the
+    output's File names are relative to what it names."""
+    if "://" in location:
+        return location
+    absolute = os.path.abspath(location)
+    return absolute + os.sep if location.endswith(("/", os.sep)) and absolute != os.sep else absolute
 
 
 def classify_command(binary: str, job: Job, model: str, index: int, count: int, threads: int) -> list:

@@ -43,8 +43,12 @@ def run(args, job: common.Job) -> dict:
     """Runs the shards as Ray tasks and merges their parts; returns the merged job."""
     import ray
 
-    # The driver runs the merge: check it has the binary before joining the cluster.
-    binary = common.find_binary(args.docclass, common.no_shipped_copy, WAYS)
+    # The driver runs the merge: check it has the binary before joining the cluster. A relative
+    # --docclass names a file of --working-dir, as the tasks see it.
+    here = args.docclass
+    if here and args.working_dir and not os.path.isabs(here):
+        here = os.path.join(args.working_dir, here)
+    binary = common.find_binary(here, common.no_shipped_copy, WAYS)
     # Tasks call into scaleout_common; pickled by value, workers need no copy of it.
     ray.cloudpickle.register_pickle_by_value(common)
     runtime_env = {"working_dir": args.working_dir} if args.working_dir else None

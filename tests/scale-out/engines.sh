@@ -182,8 +182,9 @@ spark_job spark-retry "$repo/deploy/spark/docclass_spark.py" \
   --output s3://out-bucket/spark-retry/ --job-id "$lines_id" -- --job-store "$work/jobs/spark-retry"
 check_retries spark-retry
 grep -q 'Lost task 1.0 in stage' "$work/logs/spark-retry.err" || fail "spark-retry: Spark's log shows no lost task 1.0"
-grep -q 'shard 1 of 2: .*, attempt 2$' "$work/logs/spark-retry.err" || fail "spark-retry: shard 1 did not succeed on attempt 2"
-grep -q 'shard 0 of 2: .*, attempt 2$' "$work/logs/spark-retry.err" || fail "spark-retry: shard 0 did not succeed on attempt 2"
+# spark-submit passes the Python driver's stderr on through its own stdout.
+grep -q 'shard 1 of 2: .*, attempt 2$' "$work/logs/spark-retry.out" || fail "spark-retry: shard 1 did not succeed on attempt 2"
+grep -q 'shard 0 of 2: .*, attempt 2$' "$work/logs/spark-retry.out" || fail "spark-retry: shard 0 did not succeed on attempt 2"
 echo "spark: shard 1 killed (SIGKILL), shard 0 failed after writing its part: both retried (attempt 2), merged = one process in $(since "$started") s"
 
 # --- Ray: a one-node cluster of 2 CPUs, its daemons children of `ray start --block` (stopped by
@@ -213,6 +214,13 @@ ray_job ray-lines --docclass "$bin" --input s3://in-bucket/lines/ --model "$mode
   --output s3://out-bucket/ray-lines/ --job-id "$lines_id" -- --job-store "$work/jobs/ray-lines"
 same_as_one_process ray-lines "$lines_id" "$work/lines.tar.gz"
 echo "ray: line job, 2 shards + merge in $(since "$started") s: merged = one process"
+# Local paths, relative to the driver's folder (the runner makes them absolute for the workers):
+# the same files under the same names as from S3.
+ray_job ray-local --docclass "$bin" --input ../lines/ --model "$model" --output ../local/ \
+  --job-id "$lines_id" -- --job-store "$work/jobs/ray-local"
+cmp "$work/local/000000000000-CLN-$lines_id/output/output.tar.gz" "$work/lines.tar.gz" ||
+  fail "ray-local: the archive of local input differs from the one of the same files on S3"
+echo "ray: the line job on local paths = the same files from S3"
 started=$(now)
 PATH="$work/bin:$PATH" ray_job ray-docs --shards 3 --input s3://in-bucket/docs/ --input-format ONE_DOC_PER_FILE \
   --model "$model" --output s3://out-bucket/ray-docs/ --job-id "$docs_id" -- --job-store "$work/jobs/ray-docs"
@@ -233,4 +241,4 @@ if PATH="$venv_bin:/usr/bin:/bin" tracked ray-nobinary "$py" "$repo/deploy/ray/d
 fi
 grep -q 'error: job .*no docclass binary on .*pass --docclass PATH' "$work/logs/ray-nobinary.err" ||
   fail "ray-nobinary: unexpected message: $(tail -n 1 "$work/logs/ray-nobinary.err")"
-echo "engines: a missing binary is one line naming --docclass and PATH; 6 engine runs merged = one process"
+echo "engines: a missing binary is one line naming --docclass and PATH; 7 engine runs merged = one process"
