@@ -82,6 +82,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, hamming_loss
 from sklearn.multiclass import OneVsRestClassifier
 
+from folders import load_folders
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 THRESHOLDS = (0.5, 0.3)
 SK_C = (1.0, 10.0, 100.0)
@@ -93,25 +95,6 @@ SK_CLASS_WEIGHT = ("balanced", None)
 def top_level(group):
     """'comp.sys.mac.hardware' -> 'comp'."""
     return group.split(".", 1)[0]
-
-
-def load_20news(data_dir, limit=None):
-    """(groups, texts) from 20news/train/<group>/<file>, sorted by (group, file name),
-    as peers_cv.py's load_folders; with limit, only the first `limit` files of each group."""
-    root = os.path.join(data_dir, "20news", "train")
-    groups, texts = [], []
-    for group in sorted(os.listdir(root)):
-        group_dir = os.path.join(root, group)
-        if not os.path.isdir(group_dir):
-            continue
-        names = sorted(os.listdir(group_dir))
-        if limit is not None:
-            names = names[:limit]
-        for name in names:
-            with open(os.path.join(group_dir, name), "rb") as f:
-                texts.append(f.read().decode("utf-8", errors="replace"))
-            groups.append(group)
-    return groups, texts
 
 
 def write_multilabel_csv(path, groups, texts):
@@ -272,7 +255,7 @@ def main():
     folds_path = os.path.join(work, "folds.txt")
     scores_path = os.path.join(work, "scores.jsonl")
 
-    groups, texts = load_20news(data, args.limit)
+    groups, texts = load_folders(os.path.join(data, "20news", "train"), args.limit)
     n = len(texts)
     full_labels = sorted(set(groups))
     top_labels = sorted({top_level(g) for g in groups})

@@ -39,10 +39,11 @@ import sys
 import tempfile
 import time
 
-import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+from folders import load_folders
 
 try:
     import fasttext
@@ -66,20 +67,6 @@ def load_sms(data_dir):
             label, text = row
             labels.append(label)
             texts.append(text)
-    return labels, texts
-
-
-def load_folders(root):
-    """(labels, texts) from root/<label>/<file>, sorted by (label, file name)."""
-    labels, texts = [], []
-    for label in sorted(os.listdir(root)):
-        label_dir = os.path.join(root, label)
-        if not os.path.isdir(label_dir):
-            continue
-        for name in sorted(os.listdir(label_dir)):
-            with open(os.path.join(label_dir, name), "rb") as f:
-                texts.append(f.read().decode("utf-8", errors="replace"))
-            labels.append(label)
     return labels, texts
 
 

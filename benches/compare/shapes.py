@@ -153,7 +153,7 @@ def batch(a):
                          "cpu_seconds": statistics.median(s["cpu_seconds"] for s in samples[tool]),
                          "time_vs_docclass": secs / base,
                          "median_ratio_vs_docclass": statistics.median(per_round)})
-    print(f"| tool | median s | docs/s | MB/s | peak RSS MiB | CPU s | time / docclass |")
+    print("| tool | median s | docs/s | MB/s | peak RSS MiB | CPU s | time / docclass |")
     print("|---|---|---|---|---|---|---|")
     for r in rows_out:
         print(f"| {r['tool']} | {r['median_seconds']:.2f} | {r['docs_per_second']:,.0f} | "

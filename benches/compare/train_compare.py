@@ -87,6 +87,8 @@ import sys
 import tempfile
 import time
 
+from folders import load_folders
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 GNU_TIME = "/usr/bin/time"
@@ -126,20 +128,6 @@ def load_csv(path):
             if row:
                 labels.append(row[0])
                 texts.append(row[1])
-    return labels, texts
-
-
-def load_folders(root):
-    """(labels, texts) from root/<label>/<file>, sorted by (label, file name)."""
-    labels, texts = [], []
-    for label in sorted(os.listdir(root)):
-        label_dir = os.path.join(root, label)
-        if not os.path.isdir(label_dir):
-            continue
-        for name in sorted(os.listdir(label_dir)):
-            with open(os.path.join(label_dir, name), "rb") as f:
-                texts.append(f.read().decode("utf-8", errors="replace"))
-            labels.append(label)
     return labels, texts
 
 

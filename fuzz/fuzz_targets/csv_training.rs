@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         let line = match rec {
             Ok(r) => {
                 assert!(r.offset as usize <= body.len());
-                assert!(r.fields.iter().map(Vec::len).sum::<usize>() <= body.len());
+                assert!(r.fields.iter().map(|f| f.len()).sum::<usize>() <= body.len());
                 r.line
             }
             Err(e) => {

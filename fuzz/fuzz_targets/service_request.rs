@@ -35,6 +35,7 @@ fn service() -> &'static Arc<Service> {
             s3_root: Some(dir.path().join("s3")),
             concurrency: 1,
             max_queued_jobs: 4,
+            resume: false,
         })
         .unwrap();
         (dir, service)

@@ -32,6 +32,22 @@ pub struct Found {
     pub record: FlywheelRecord,
 }
 
+impl Found {
+    /// Changes (datasets, iterations, updates) need an ACTIVE flywheel.
+    pub fn require_active(&self) -> Result<(), ApiError> {
+        if self.record.status != "ACTIVE" {
+            return Err(ApiError::new(
+                "ResourceUnavailableException",
+                format!(
+                    "The flywheel is {}, not ACTIVE; wait for it and try again.",
+                    self.record.status
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Service {
     /// The flywheel `arn` names, in the caller's region.
     pub fn flywheel(&self, arn: &str, caller: &Caller) -> Result<Found, ApiError> {

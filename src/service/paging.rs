@@ -41,6 +41,22 @@ pub fn page<T>(items: Vec<T>, (start, max): (usize, usize)) -> (Vec<T>, Option<S
     (page, next)
 }
 
+/// Comprehend's List filters take one member at a time: `given` pairs each member's name with
+/// whether the request set it; two or more is `InvalidFilterException`, naming them all.
+pub fn one_filter_member(given: &[(&str, bool)]) -> Result<(), ApiError> {
+    if given.iter().filter(|(_, set)| *set).count() > 1 {
+        let names: Vec<&str> = given.iter().map(|(name, _)| *name).collect();
+        return Err(ApiError::new(
+            "InvalidFilterException",
+            format!(
+                "The filter specified for the operation is invalid: give only one of {}",
+                names.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +70,16 @@ mod tests {
         assert_eq!(window(Some("offset-7"), None).unwrap(), (7, 100));
         assert_eq!(window(None, Some(3)).unwrap(), (0, 3));
         assert!(window(Some("garbage"), None).is_err());
+    }
+
+    #[test]
+    fn one_filter_member_at_a_time() {
+        assert!(one_filter_member(&[("Status", true), ("CreationTimeAfter", false)]).is_ok());
+        assert!(one_filter_member(&[("Status", false), ("CreationTimeAfter", false)]).is_ok());
+        let err = one_filter_member(&[("Status", true), ("CreationTimeAfter", true)]).unwrap_err();
+        assert_eq!(err.code, "InvalidFilterException");
+        assert!(err
+            .message
+            .ends_with("give only one of Status, CreationTimeAfter"));
     }
 }

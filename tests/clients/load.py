@@ -79,7 +79,6 @@ def main():
                 list(pool.map(call, range(r * args.calls // 3, (r + 1) * args.calls // 3)))
                 rounds.append(rss_kb(server.proc.pid) / 1024)
         wall = time.perf_counter() - start
-        after = rss_kb(server.proc.pid)
         statuses = [c.describe_document_classification_job(JobId=j)["DocumentClassificationJobProperties"]["JobStatus"]
                     for j in jobs]
         lat = sorted(latencies)

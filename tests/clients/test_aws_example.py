@@ -16,7 +16,6 @@ import random
 import tarfile
 
 import botocore.waiter
-import pytest
 
 from conftest import Server
 

@@ -2,11 +2,9 @@
 registry, every member a client gave echoed by Describe, the exceptions Comprehend answers,
 endpoints, tags, classifier summaries, and resources kept to their region."""
 
-import json
 import shutil
 
 import pytest
-from botocore.exceptions import ClientError
 
 from conftest import REGION, REPO, wait_for
 

@@ -28,18 +28,8 @@ fn docs(w: &Workdir, names: &[&str]) {
 /// says otherwise; returns (exit code, lines).
 fn job(w: &Workdir, extra: &[&str], env: &[(&str, &str)]) -> (i32, Vec<Value>) {
     let m = model();
-    let mut args = vec![
-        "classify",
-        "--input",
-        "in/",
-        "--input-format",
-        "ONE_DOC_PER_FILE",
-        "--model",
-        &m,
-        "--output",
-        "out/",
-        "-q",
-    ];
+    let mut args = crate::util::classify_files(&m);
+    args.push("-q");
     args.extend_from_slice(extra);
     let mut cmd = crate::util::command(w.path(), &args);
     cmd.env("DOCCLASS_TESSERACT", "/nonexistent/tesseract");
@@ -279,23 +269,10 @@ fn a_missing_ocr_language_pack_is_named_once_for_the_job() {
     fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
     docs(&w, &["brief-de.png", "spam.png"]);
     let m = w.join("models/de").display().to_string();
-    let out = crate::util::command(
-        w.path(),
-        &[
-            "classify",
-            "--input",
-            "in/",
-            "--input-format",
-            "ONE_DOC_PER_FILE",
-            "--model",
-            &m,
-            "--output",
-            "out/",
-        ],
-    )
-    .env("DOCCLASS_TESSERACT", &fake)
-    .output()
-    .unwrap();
+    let out = crate::util::command(w.path(), &crate::util::classify_files(&m))
+        .env("DOCCLASS_TESSERACT", &fake)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let job: Value = serde_json::from_slice(&out.stdout).unwrap();
     let record = &job["DocumentClassificationJobProperties"];

@@ -114,18 +114,13 @@ fn lake_file(w: &Workdir, uri: &str) -> std::path::PathBuf {
     w.join("s3").join(uri.strip_prefix("s3://").unwrap())
 }
 
-#[test]
-fn a_flywheel_trains_evaluates_promotes_and_classifies() {
-    let w = Workdir::new();
-    // The active model, trained from the command line on a small set.
-    w.write(
-        "s3/data/v1.csv",
-        std::fs::read(fixture("sms_small.csv")).unwrap(),
-    );
+/// Version `v1` of classifier `name`, trained from the command line on `s3/data/v1.csv`; its
+/// ARN.
+fn train_v1(w: &Workdir, name: &str) -> String {
     w.ok(&[
         "train",
         "--name",
-        "sms",
+        name,
         "--version-name",
         "v1",
         "--train",
@@ -134,7 +129,18 @@ fn a_flywheel_trains_evaluates_promotes_and_classifies() {
         "14",
         "-q",
     ]);
-    let v1 = "arn:aws:comprehend:us-east-1:000000000000:document-classifier/sms/version/v1";
+    format!("arn:aws:comprehend:us-east-1:000000000000:document-classifier/{name}/version/v1")
+}
+
+#[test]
+fn a_flywheel_trains_evaluates_promotes_and_classifies() {
+    let w = Workdir::new();
+    // The active model, trained from the command line on a small set.
+    w.write(
+        "s3/data/v1.csv",
+        std::fs::read(fixture("sms_small.csv")).unwrap(),
+    );
+    let v1 = &*train_v1(&w, "sms");
 
     let created = aws(
         &w,
@@ -570,19 +576,7 @@ fn a_job_names_its_model_through_cli_input_json() {
 fn without_test_data_the_active_model_is_scored_on_documents_it_never_saw() {
     let w = Workdir::new();
     w.write("s3/data/v1.csv", random_messages(80, 1));
-    w.ok(&[
-        "train",
-        "--name",
-        "fresh",
-        "--version-name",
-        "v1",
-        "--train",
-        &w.arg("s3/data/v1.csv"),
-        "--n-features-log2",
-        "14",
-        "-q",
-    ]);
-    let v1 = "arn:aws:comprehend:us-east-1:000000000000:document-classifier/fresh/version/v1";
+    let v1 = &*train_v1(&w, "fresh");
     let flywheel = text(
         &aws(
             &w,

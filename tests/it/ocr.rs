@@ -17,18 +17,8 @@ fn job(w: &Workdir, extra: &[&str]) -> Vec<Value> {
         "these tests need Tesseract: apt-get install tesseract-ocr tesseract-ocr-eng"
     );
     let m = repo().join("models/spam-ham").display().to_string();
-    let mut args = vec![
-        "classify",
-        "--input",
-        "in/",
-        "--input-format",
-        "ONE_DOC_PER_FILE",
-        "--model",
-        &m,
-        "--output",
-        "out/",
-        "-q",
-    ];
+    let mut args = crate::util::classify_files(&m);
+    args.push("-q");
     args.extend_from_slice(extra);
     let job = w.ok(&args);
     prediction_values(&w.archive(&job))
@@ -136,24 +126,12 @@ fn a_german_scan_is_read_with_the_german_language_pack() {
     .unwrap();
     fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
     let m = w.join("models/de").display().to_string();
-    let out = crate::util::command(
-        w.path(),
-        &[
-            "classify",
-            "--input",
-            "in/",
-            "--input-format",
-            "ONE_DOC_PER_FILE",
-            "--model",
-            &m,
-            "--output",
-            "out/",
-            "-q",
-        ],
-    )
-    .env("DOCCLASS_TESSERACT", &wrapper)
-    .output()
-    .unwrap();
+    let mut args = crate::util::classify_files(&m);
+    args.push("-q");
+    let out = crate::util::command(w.path(), &args)
+        .env("DOCCLASS_TESSERACT", &wrapper)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "German OCR needs tesseract-ocr-deu: {}",

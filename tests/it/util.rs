@@ -99,6 +99,22 @@ impl Workdir {
 
 /// The built binary with `args`, to run in `cwd`; the caller's registry and job-store variables
 /// are not passed on, so defaults are relative to `cwd`.
+/// `classify` over the files of `in/` (ONE_DOC_PER_FILE) with `model`, into `out/`: the job the
+/// document and OCR tests run, to which each adds its own flags.
+pub fn classify_files(model: &str) -> Vec<&str> {
+    vec![
+        "classify",
+        "--input",
+        "in/",
+        "--input-format",
+        "ONE_DOC_PER_FILE",
+        "--model",
+        model,
+        "--output",
+        "out/",
+    ]
+}
+
 pub fn command(cwd: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_docclass"));
     c.args(args)

@@ -77,15 +77,7 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
     }
     let _guard = service.lock_records();
     let found = service.flywheel(&req.flywheel_arn, caller)?;
-    if found.record.status != "ACTIVE" {
-        return Err(ApiError::new(
-            "ResourceUnavailableException",
-            format!(
-                "The flywheel is {}, not ACTIVE; wait for it and try again.",
-                found.record.status
-            ),
-        ));
-    }
+    found.require_active()?;
     if let Some(existing) = service
         .flywheels
         .load_dataset(&found.key, &req.dataset_name)

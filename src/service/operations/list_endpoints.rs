@@ -49,18 +49,12 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
         .filter(|e| in_region(&e.endpoint_arn, "document-classifier-endpoint", caller).is_some())
         .collect();
     if let Some(f) = req.filter {
-        let given = [
-            f.model_arn.is_some(),
-            f.status.is_some(),
-            f.creation_time_before.is_some(),
-            f.creation_time_after.is_some(),
-        ];
-        if given.iter().filter(|&&g| g).count() > 1 {
-            return Err(ApiError::new(
-                "InvalidFilterException",
-                "The filter specified for the operation is invalid: give only one of ModelArn, Status, CreationTimeBefore, CreationTimeAfter",
-            ));
-        }
+        paging::one_filter_member(&[
+            ("ModelArn", f.model_arn.is_some()),
+            ("Status", f.status.is_some()),
+            ("CreationTimeBefore", f.creation_time_before.is_some()),
+            ("CreationTimeAfter", f.creation_time_after.is_some()),
+        ])?;
         if let Some(m) = f.model_arn {
             all.retain(|e| e.model_arn == m);
         }

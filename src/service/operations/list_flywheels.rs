@@ -52,17 +52,11 @@ pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, 
         .filter(|r| FlywheelArn::parse(&r.flywheel_arn).is_some_and(|a| a.region == caller.region))
         .collect();
     if let Some(f) = req.filter {
-        let given = [
-            f.status.is_some(),
-            f.creation_time_after.is_some(),
-            f.creation_time_before.is_some(),
-        ];
-        if given.iter().filter(|&&g| g).count() > 1 {
-            return Err(ApiError::new(
-                "InvalidFilterException",
-                "The filter specified for the operation is invalid: give only one of Status, CreationTimeAfter, CreationTimeBefore",
-            ));
-        }
+        paging::one_filter_member(&[
+            ("Status", f.status.is_some()),
+            ("CreationTimeAfter", f.creation_time_after.is_some()),
+            ("CreationTimeBefore", f.creation_time_before.is_some()),
+        ])?;
         if let Some(s) = f.status {
             all.retain(|r| r.status == s);
         }

@@ -46,18 +46,12 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
     let mut jobs = service.store.list().map_err(ApiError::from)?;
     jobs.retain(|j| in_region(j, caller));
     if let Some(f) = req.filter {
-        let set = [
-            f.job_name.is_some(),
-            f.job_status.is_some(),
-            f.submit_time_before.is_some(),
-            f.submit_time_after.is_some(),
-        ];
-        if set.iter().filter(|&&s| s).count() > 1 {
-            return Err(ApiError::new(
-                "InvalidFilterException",
-                "The filter specified for the operation is invalid: give only one of JobName, JobStatus, SubmitTimeBefore, SubmitTimeAfter",
-            ));
-        }
+        paging::one_filter_member(&[
+            ("JobName", f.job_name.is_some()),
+            ("JobStatus", f.job_status.is_some()),
+            ("SubmitTimeBefore", f.submit_time_before.is_some()),
+            ("SubmitTimeAfter", f.submit_time_after.is_some()),
+        ])?;
         if let Some(name) = f.job_name {
             jobs.retain(|j| j.job_name.as_deref() == Some(name.as_str()));
         }

@@ -47,15 +47,7 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
             });
         }
     }
-    if found.record.status != "ACTIVE" {
-        return Err(ApiError::new(
-            "ResourceUnavailableException",
-            format!(
-                "The flywheel is {}, not ACTIVE; wait for it and try again.",
-                found.record.status
-            ),
-        ));
-    }
+    found.require_active()?;
     if let Some(running) = iterations
         .iter()
         .find(|i| matches!(i.status.as_str(), "TRAINING" | "EVALUATING"))

@@ -27,16 +27,8 @@ pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, 
         .map_err(|e| ApiError::new("SerializationException", e.to_string()))?;
     let _guard = service.lock_records();
     let found = service.flywheel(&req.flywheel_arn, caller)?;
+    found.require_active()?;
     let mut rec = found.record;
-    if rec.status != "ACTIVE" {
-        return Err(ApiError::new(
-            "ResourceUnavailableException",
-            format!(
-                "The flywheel is {}, not ACTIVE; wait for it and try again.",
-                rec.status
-            ),
-        ));
-    }
     if let Some(model) = &req.active_model_arn {
         let dir = resources::trained(service, model, caller)?;
         let record = ClassifierRecord::load(&dir).map_err(ApiError::from)?;
