@@ -162,6 +162,9 @@ def test_pagination_and_idempotent_start(server):
     assert [j["JobName"] for j in named] == ["job3"]
     with pytest.raises(c.exceptions.InvalidFilterException):
         c.list_document_classification_jobs(Filter={"JobName": "job3", "JobStatus": "COMPLETED"})
+    # Classifiers too take one filter member at a time.
+    with pytest.raises(c.exceptions.InvalidFilterException):
+        c.list_document_classifiers(Filter={"Status": "TRAINED", "DocumentClassifierName": "x"})
 
 
 def test_errors_as_the_clients_show_them(server):

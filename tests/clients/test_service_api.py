@@ -201,6 +201,12 @@ def test_classifier_summaries(server):
     assert summaries["multi"]["LatestVersionName"] == "v2"
     assert summaries["multi"]["LatestVersionStatus"] == "TRAINED"
     assert "spam-ham" in summaries
+    # Oldest first; under SubmitTimeAfter newest first, as the API documents.
+    def versions(**kw):
+        listed = c.list_document_classifiers(**kw)["DocumentClassifierPropertiesList"]
+        return [p["VersionName"] for p in listed if "/multi/" in p["DocumentClassifierArn"]]
+    assert versions() == ["v1", "v2"]
+    assert versions(Filter={"SubmitTimeAfter": 0}) == ["v2", "v1"]
 
 
 def test_resources_belong_to_their_region(server):

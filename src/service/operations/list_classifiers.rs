@@ -44,7 +44,21 @@ pub fn handle(service: &Service, body: Value, caller: &Caller) -> Result<Value, 
 fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, ApiError> {
     let window = paging::window(req.next_token.as_deref(), req.max_results)?;
     let mut all = visible(service, caller)?;
+    // Oldest first, except under SubmitTimeAfter, which lists newest first (as the API says).
+    let newest_first = req
+        .filter
+        .as_ref()
+        .is_some_and(|f| f.submit_time_after.is_some());
     if let Some(f) = req.filter {
+        paging::one_filter_member(&[
+            ("Status", f.status.is_some()),
+            (
+                "DocumentClassifierName",
+                f.document_classifier_name.is_some(),
+            ),
+            ("SubmitTimeBefore", f.submit_time_before.is_some()),
+            ("SubmitTimeAfter", f.submit_time_after.is_some()),
+        ])?;
         if let Some(status) = f.status {
             all.retain(|r| r.status == status);
         }
@@ -61,6 +75,9 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
         }
     }
     all.sort_by(|a, b| a.submit_time.total_cmp(&b.submit_time));
+    if newest_first {
+        all.reverse();
+    }
     let (items, next_token) = paging::page(all, window);
     Ok(Response {
         document_classifier_properties_list: items
