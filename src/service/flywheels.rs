@@ -49,6 +49,20 @@ impl Found {
 }
 
 impl Service {
+    /// The ARN of the model version the flywheel `arn` names is using now: what a job or an
+    /// endpoint given a FlywheelArn runs.
+    pub fn flywheel_active_model(&self, arn: &str, caller: &Caller) -> Result<String, ApiError> {
+        self.flywheel(arn, caller)?
+            .record
+            .active_model_arn
+            .ok_or_else(|| {
+                ApiError::new(
+                    "ResourceUnavailableException",
+                    "The flywheel has no active model version yet; run an iteration and promote its model with UpdateFlywheel.",
+                )
+            })
+    }
+
     /// The flywheel `arn` names, in the caller's region.
     pub fn flywheel(&self, arn: &str, caller: &Caller) -> Result<Found, ApiError> {
         let parsed = FlywheelArn::parse(arn).ok_or_else(not_found)?;

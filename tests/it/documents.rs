@@ -313,21 +313,8 @@ fn a_long_job_reports_progress_as_it_runs() {
         w.write(&format!("in/{i}.png"), &png);
     }
     let m = model();
-    let args = [
-        "classify",
-        "--input",
-        "in/",
-        "--input-format",
-        "ONE_DOC_PER_FILE",
-        "--model",
-        &m,
-        "--output",
-        "out/",
-        "--threads",
-        "1",
-        "--job-id",
-        "5106",
-    ];
+    let mut args = crate::util::classify_files(&m);
+    args.extend_from_slice(&["--threads", "1", "--job-id", "5106"]);
     let child = crate::util::command(w.path(), &args)
         .env("DOCCLASS_TESSERACT", &fake)
         .stdout(std::process::Stdio::piped())
@@ -584,18 +571,9 @@ fn a_model_trains_on_folders_of_documents() {
     assert_eq!(meta["training_data"]["documents"], 24);
     docs(&w, &["two-pages.pdf"]);
     let m = w.join("models/docs").display().to_string();
-    let job = w.ok(&[
-        "classify",
-        "--input",
-        "in/",
-        "--input-format",
-        "ONE_DOC_PER_FILE",
-        "--model",
-        &m,
-        "--output",
-        "out/",
-        "-q",
-    ]);
+    let mut args = crate::util::classify_files(&m);
+    args.push("-q");
+    let job = w.ok(&args);
     let lines = prediction_values(&w.archive(&job));
     assert_eq!([top(&lines[0]), top(&lines[1])], ["spam", "ham"]);
 }

@@ -47,15 +47,7 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
         }
         (None, None) => return Err(ApiError::invalid("ModelArn or FlywheelArn is required")),
         (Some(arn), None) => arn,
-        (None, Some(flywheel)) => {
-            let found = service.flywheel(flywheel, caller)?;
-            found.record.active_model_arn.ok_or_else(|| {
-                ApiError::new(
-                    "ResourceUnavailableException",
-                    "The flywheel has no active model version yet; run an iteration and promote its model with UpdateFlywheel.",
-                )
-            })?
-        }
+        (None, Some(flywheel)) => service.flywheel_active_model(flywheel, caller)?,
     };
     if !model_arn.contains(":document-classifier/") {
         return Err(ApiError::invalid(

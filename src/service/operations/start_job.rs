@@ -84,15 +84,7 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
             ))
         }
         (Some(arn), None) => arn,
-        (None, Some(flywheel)) => {
-            let found = service.flywheel(flywheel, caller)?;
-            found.record.active_model_arn.ok_or_else(|| {
-                ApiError::new(
-                    "ResourceUnavailableException",
-                    "The flywheel has no active model version yet; run an iteration and promote its model with UpdateFlywheel.",
-                )
-            })?
-        }
+        (None, Some(flywheel)) => service.flywheel_active_model(flywheel, caller)?,
     };
     let model_dir = resources::trained(service, &classifier_arn, caller)?;
     tags::check(&req.tags)?;

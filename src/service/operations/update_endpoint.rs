@@ -43,15 +43,7 @@ fn run(service: &Service, req: Request, caller: &Caller) -> Result<Response, Api
             ))
         }
         (Some(arn), None) => Some(arn),
-        (None, Some(flywheel)) => {
-            let found = service.flywheel(flywheel, caller)?;
-            Some(found.record.active_model_arn.ok_or_else(|| {
-                ApiError::new(
-                    "ResourceUnavailableException",
-                    "The flywheel has no active model version yet; run an iteration and promote its model with UpdateFlywheel.",
-                )
-            })?)
-        }
+        (None, Some(flywheel)) => Some(service.flywheel_active_model(flywheel, caller)?),
         (None, None) => None,
     };
     let _guard = service.lock_records();
